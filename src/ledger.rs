@@ -1,0 +1,177 @@
+//! The subscription records, kept in sessionStorage with a copy in localStorage.
+//!
+//! sessionStorage is the home: it is per tab, so another tab cannot consume this tab's nonce. The
+//! localStorage copy is read only when the sessionStorage entry is missing, because WeChat's floating-window
+//! mode is reported to lose sessionStorage between the link and the callback; it is also what keeps an
+//! undelivered grant past the tab's life for `retryDeliveries`.
+
+use subtle::ConstantTimeEq;
+
+use crate::error::{Error, Result};
+use crate::params::Reserved;
+use crate::record::Record;
+use crate::store::Store;
+
+/// Every key this crate writes starts with this, so it never touches the site's own entries.
+pub const KEY_PREFIX: &str = "wxsub:";
+
+/// The records of both stores, seen as one.
+pub struct Ledger<'a> {
+    session: &'a dyn Store,
+    backup: Option<&'a dyn Store>,
+}
+
+impl<'a> Ledger<'a> {
+    /// A ledger on `session` (sessionStorage) with an optional `backup` (localStorage).
+    pub fn new(session: &'a dyn Store, backup: Option<&'a dyn Store>) -> Self {
+        Ledger { session, backup }
+    }
+
+    /// Stores a new record. The sessionStorage write must succeed: a user is never sent to WeChat
+    /// without the nonce kept. The copy is best effort (localStorage may be full or disabled alone).
+    pub fn insert(&self, key: &str, record: &Record) -> Result<()> {
+        let value = record.encode();
+        self.session.set(key, &value)?;
+        if let Some(backup) = self.backup {
+            let _ = backup.set(key, &value);
+        }
+        Ok(())
+    }
+
+    /// Rewrites a record in both stores; fails only when neither took it.
+    pub fn update(&self, key: &str, record: &Record) -> Result<()> {
+        let value = record.encode();
+        let in_session = self.session.set(key, &value).is_ok();
+        let in_backup = self.backup.is_some_and(|b| b.set(key, &value).is_ok());
+        if in_session || in_backup {
+            Ok(())
+        } else {
+            Err(Error::StorageUnavailable)
+        }
+    }
+
+    /// Every readable record with its key; a sessionStorage entry wins over its copy.
+    /// Fails only when no store can be read at all.
+    pub fn records(&self) -> Result<Vec<(String, Record)>> {
+        let mut out: Vec<(String, Record)> = Vec::new();
+        let mut readable = false;
+        for store in std::iter::once(self.session).chain(self.backup) {
+            let Ok(keys) = store.keys() else { continue };
+            readable = true;
+            for key in keys.into_iter().filter(|k| k.starts_with(KEY_PREFIX)) {
+                if out.iter().any(|(k, _)| *k == key) {
+                    continue;
+                }
+                if let Some(record) = store.get(&key).ok().flatten().as_deref().and_then(Record::decode) {
+                    out.push((key, record));
+                }
+            }
+        }
+        if readable {
+            Ok(out)
+        } else {
+            Err(Error::StorageUnavailable)
+        }
+    }
+
+    /// The record whose nonce is `reserved`. Every record is compared, in constant time, so neither
+    /// timing nor an early exit tells how close a forged value came.
+    pub fn find(&self, reserved: &Reserved) -> Result<Option<(String, Record)>> {
+        let mut found = None;
+        for (key, record) in self.records()? {
+            let same: bool = record.reserved.as_str().as_bytes().ct_eq(reserved.as_str().as_bytes()).into();
+            if same && found.is_none() {
+                found = Some((key, record));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Deletes stale records ([`Record::is_stale`]) and entries under the prefix that no longer decode.
+    /// Best effort: a store that cannot be written is left as it is.
+    pub fn sweep(&self, now_ms: u64) {
+        for store in std::iter::once(self.session).chain(self.backup) {
+            let Ok(keys) = store.keys() else { continue };
+            for key in keys.iter().filter(|k| k.starts_with(KEY_PREFIX)) {
+                let stale = match store.get(key) {
+                    Ok(Some(value)) => Record::decode(&value).is_none_or(|r| r.is_stale(now_ms)),
+                    _ => false,
+                };
+                if stale {
+                    let _ = store.remove(key);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::tests::record;
+    use crate::record::{State, REPLAY_WINDOW_MS};
+    use crate::store::MemoryStore;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn reserved(s: &str) -> Reserved {
+        Reserved::parse(s).unwrap()
+    }
+
+    #[test]
+    fn finds_by_reserved_in_session_then_in_the_copy() {
+        let (session, local) = (MemoryStore::default(), MemoryStore::default());
+        let ledger = Ledger::new(&session, Some(&local));
+        ledger.insert("wxsub:1", &record("aaa", State::Pending)).unwrap();
+        ledger.insert("wxsub:2", &record("bbb", State::Pending)).unwrap();
+        assert_eq!(ledger.find(&reserved("bbb")).unwrap().unwrap().0, "wxsub:2");
+        assert_eq!(ledger.find(&reserved("bb")).unwrap(), None);
+        assert_eq!(ledger.find(&reserved("ccc")).unwrap(), None);
+
+        session.clear();
+        assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().0, "wxsub:1");
+        session.broken.set(true);
+        assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().0, "wxsub:1");
+    }
+
+    #[test]
+    fn session_entry_wins_over_a_stale_copy() {
+        let (session, local) = (MemoryStore::default(), MemoryStore::default());
+        let ledger = Ledger::new(&session, Some(&local));
+        ledger.insert("wxsub:1", &record("aaa", State::Pending)).unwrap();
+        session.set("wxsub:1", &record("aaa", State::Cancelled).encode()).unwrap();
+        assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().1.state, State::Cancelled);
+    }
+
+    #[test]
+    fn insert_needs_session_storage_but_not_the_copy() {
+        let (session, local) = (MemoryStore::default(), MemoryStore::default());
+        let ledger = Ledger::new(&session, Some(&local));
+        local.broken.set(true);
+        assert!(ledger.insert("wxsub:1", &record("aaa", State::Pending)).is_ok());
+        session.broken.set(true);
+        assert_eq!(ledger.insert("wxsub:2", &record("bbb", State::Pending)), Err(Error::StorageUnavailable));
+        assert_eq!(ledger.records(), Err(Error::StorageUnavailable));
+        local.broken.set(false);
+        assert!(ledger.update("wxsub:2", &record("bbb", State::Cancelled)).is_ok());
+    }
+
+    #[test]
+    fn ignores_foreign_keys_and_sweeps_only_its_own_stale_entries() {
+        let (session, local) = (MemoryStore::default(), MemoryStore::default());
+        let ledger = Ledger::new(&session, Some(&local));
+        session.set("app:theme", "dark").unwrap();
+        session.set("wxsub:corrupt", "nonsense").unwrap();
+        ledger.insert("wxsub:old", &record("old", State::Cancelled)).unwrap();
+        ledger.insert("wxsub:owed", &record("owed", State::Granted { openid: crate::OpenId::parse("o1").unwrap(), delivered: false })).unwrap();
+        ledger.insert("wxsub:new", &record("new", State::Pending)).unwrap();
+        assert_eq!(ledger.records().unwrap().len(), 3);
+
+        ledger.sweep(601_000 + REPLAY_WINDOW_MS);
+        let mut left = session.keys().unwrap();
+        left.sort();
+        // "new" has the same times as "old" in this fixture, so it is stale too; the owed grant stays.
+        assert_eq!(left, ["app:theme", "wxsub:owed"]);
+        assert_eq!(local.keys().unwrap(), ["wxsub:owed"]);
+    }
+}

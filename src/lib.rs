@@ -1,0 +1,40 @@
+//! WeChat one-time subscription messages for Service Account H5 pages.
+//!
+//! The flow (WeChat's document: "Subscribe to messages at once"):
+//! 1. [`flow::authorize`] builds the [`Link`] to WeChat's consent page after storing a pending [`Record`]
+//!    with a fresh `reserved` [`nonce`], the CSRF guard.
+//! 2. WeChat redirects back with a [`Callback`]; [`flow::verify`] matches it to the stored record.
+//! 3. The grant (openid, template, scene) goes to the site's backend, which may then push one message.
+//!
+//! Everything here is plain Rust, tested natively; the `web` module (wasm32 only) is the thin browser shell
+//! that the npm package exports.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod callback;
+pub mod delivery;
+pub mod error;
+pub mod flow;
+pub mod ledger;
+pub mod link;
+pub mod nonce;
+pub mod params;
+pub mod record;
+pub mod redirect;
+pub mod store;
+pub mod ua;
+pub mod whatwg;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use callback::{Action, Callback};
+pub use error::{Error, RedirectProblem, Result};
+pub use link::{Link, AUTHORIZE_URL};
+pub use params::{AppId, OpenId, Reserved, Scene, TemplateId};
+pub use record::{Grant, Record, State};
+pub use redirect::RedirectUrl;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

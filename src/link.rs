@@ -1,0 +1,130 @@
+//! The authorization link that sends the user to WeChat's consent page.
+
+use crate::error::{Error, Result};
+use crate::params::{AppId, Reserved, Scene, TemplateId};
+use crate::redirect::RedirectUrl;
+
+/// WeChat's consent page for one-time subscription messages.
+pub const AUTHORIZE_URL: &str = "https://mp.weixin.qq.com/mp/subscribemsg";
+
+/// Everything the link carries, already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The Service Account's AppID.
+    pub appid: AppId,
+    /// The subscription scene.
+    pub scene: Scene,
+    /// The one-time subscription template.
+    pub template_id: TemplateId,
+    /// Where WeChat sends the user back.
+    pub redirect_url: RedirectUrl,
+    /// The CSRF nonce WeChat returns as it is.
+    pub reserved: Reserved,
+}
+
+impl Link {
+    /// The link on `authorize_url` (default [`AUTHORIZE_URL`]; a local simulator may stand in), with the
+    /// parameters in WeChat's documented order, form-urlencoded, and the mandatory `#wechat_redirect`.
+    ///
+    /// ```
+    /// use wx_subscribemsg::*;
+    /// let link = Link {
+    ///     appid: AppId::parse("wxaba38c7f163da69b")?,
+    ///     scene: Scene::new(1000)?,
+    ///     template_id: TemplateId::parse("1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc")?,
+    ///     redirect_url: RedirectUrl::parse("http://support.qq.com")?,
+    ///     reserved: Reserved::parse("test")?,
+    /// };
+    /// assert_eq!(
+    ///     link.to_url(None)?,
+    ///     "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000\
+    ///      &template_id=1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc&redirect_url=http%3A%2F%2Fsupport.qq.com\
+    ///      &reserved=test#wechat_redirect"
+    /// );
+    /// # Ok::<(), wx_subscribemsg::Error>(())
+    /// ```
+    pub fn to_url(&self, authorize_url: Option<&str>) -> Result<String> {
+        let base = authorize_url.unwrap_or(AUTHORIZE_URL);
+        check_authorize_url(base)?;
+        let mut target = String::with_capacity(base.len() + 128 + self.redirect_url.as_str().len() * 3);
+        target.push_str(base);
+        target.push('?');
+        let start = target.len();
+        let mut query = form_urlencoded::Serializer::for_suffix(target, start);
+        query
+            .append_pair("action", "get_confirm")
+            .append_pair("appid", self.appid.as_str())
+            .append_pair("scene", &self.scene.to_decimal())
+            .append_pair("template_id", self.template_id.as_str())
+            .append_pair("redirect_url", self.redirect_url.as_str())
+            .append_pair("reserved", self.reserved.as_str());
+        let mut url = query.finish();
+        url.push_str("#wechat_redirect");
+        Ok(url)
+    }
+}
+
+/// The base must be an absolute http(s) URL with nothing after the path: the link adds query and fragment.
+fn check_authorize_url(base: &str) -> Result<()> {
+    let invalid = Err(Error::InvalidOption("authorizeUrl"));
+    if base.contains(['?', '#']) {
+        return invalid;
+    }
+    match RedirectUrl::parse(base) {
+        Ok(_) => Ok(()),
+        Err(_) => invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The example link of WeChat's document, parameter for parameter.
+    const SEED: &str = "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000&template_id=1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc&redirect_url=http%3a%2f%2fsupport.qq.com&reserved=test#wechat_redirect";
+
+    pub(crate) fn seed_link() -> Link {
+        Link {
+            appid: AppId::parse("wxaba38c7f163da69b").unwrap(),
+            scene: Scene::new(1000).unwrap(),
+            template_id: TemplateId::parse("1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc").unwrap(),
+            redirect_url: RedirectUrl::parse("http://support.qq.com").unwrap(),
+            reserved: Reserved::parse("test").unwrap(),
+        }
+    }
+
+    fn split(url: &str) -> (&str, Vec<(String, String)>, &str) {
+        let (base, rest) = url.split_once('?').unwrap();
+        let (query, fragment) = rest.split_once('#').unwrap();
+        (base, form_urlencoded::parse(query.as_bytes()).into_owned().collect(), fragment)
+    }
+
+    #[test]
+    fn matches_the_seed_example_parameter_for_parameter() {
+        let ours = seed_link().to_url(None).unwrap();
+        assert_eq!(split(&ours), split(SEED));
+    }
+
+    #[test]
+    fn encodes_redirect_urls_with_query_and_fragment() {
+        let mut link = seed_link();
+        link.redirect_url = RedirectUrl::parse("https://a.example.com/cb.html?x=1&y=2#/done").unwrap();
+        let url = link.to_url(Some("http://127.0.0.1:8080/mp/subscribemsg")).unwrap();
+        assert!(url.starts_with("http://127.0.0.1:8080/mp/subscribemsg?action=get_confirm&appid="));
+        assert!(url.contains("&redirect_url=https%3A%2F%2Fa.example.com%2Fcb.html%3Fx%3D1%26y%3D2%23%2Fdone&reserved=test#wechat_redirect"));
+        let (_, pairs, fragment) = split(&url);
+        let names: Vec<_> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["action", "appid", "scene", "template_id", "redirect_url", "reserved"]);
+        assert_eq!(pairs[4].1, "https://a.example.com/cb.html?x=1&y=2#/done");
+        assert_eq!(fragment, "wechat_redirect");
+    }
+
+    #[test]
+    fn refuses_an_authorize_url_that_is_not_a_bare_http_url() {
+        for bad in ["", "mp.weixin.qq.com/mp/subscribemsg", "https://x.example/a?b=1", "https://x.example/a#b", "javascript:x"] {
+            assert_eq!(seed_link().to_url(Some(bad)), Err(Error::InvalidOption("authorizeUrl")), "{bad:?}");
+        }
+    }
+}
