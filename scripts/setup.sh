@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, on a fresh machine, and does nothing when it is all there.
+# Every step uses a registry (crates.io, npm, Debian), never a release-page download: see README "Toolchain".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '[setup] %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-pack compares wasm-bindgen-cli with the wasm-bindgen crate in Cargo.lock and downloads on a
+# mismatch (which fails offline), so install exactly the version Cargo.toml pins.
+want=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  say "installing wasm-bindgen-cli $want (a few minutes, once)"
+  # Not --locked: its lockfile names a webpki-roots version the registry does not serve.
+  cargo install wasm-bindgen-cli --version "$want"
+fi
+if ! command -v wasm-pack >/dev/null; then
+  say "installing wasm-pack (a few minutes, once; the npm package of that name downloads a binary and fails offline)"
+  cargo install wasm-pack --version 0.15.1
+fi
+
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  say "installing Debian's chromium and chromium-driver"
+  sudo_=""
+  [ "$(id -u)" = 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/binaryen ]; then
+  say "installing npm dev dependencies"
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,24 @@
+// What a browser downloads from the package, raw and gzip -9: one definition for the build's report,
+// the size test and the benchmark.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+/** The byte budget of issue "Size and speed": .wasm plus JS glue, each gzip -9, summed. */
+export const BUDGET_GZIP = 24 * 1024;
+
+/** The files a page loads: the entry, the wasm-bindgen glue and the module. */
+export const SHIPPED = ['index.js', 'wx_subscribemsg.js', 'wx_subscribemsg_bg.wasm'];
+
+export function gzipSize(bytes) {
+  return gzipSync(bytes, { level: 9 }).length;
+}
+
+export function shippedSizes(pkgDir) {
+  const files = SHIPPED.map((name) => {
+    const bytes = readFileSync(join(pkgDir, name));
+    return { name, raw: bytes.length, gzip: gzipSize(bytes) };
+  });
+  const sum = (k) => files.reduce((n, f) => n + f[k], 0);
+  return { files, raw: sum('raw'), gzip: sum('gzip'), budget: BUDGET_GZIP };
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Everything `npm test` runs, in order of speed: native, browser, the built package, end to end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+echo "== native: cargo test"
+cargo test
+echo "== browser: wasm-pack test --headless --chrome"
+bash scripts/test-browser.sh
+echo "== package: release build"
+node scripts/build.mjs
+echo "== package and end-to-end: node --test"
+node --test --test-concurrency=1 tests/package.test.mjs tests/e2e/

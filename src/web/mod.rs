@@ -1,0 +1,344 @@
+//! The browser shell: the functions the npm package exports, converting JS values to the core's types
+//! and back, and reaching storage, crypto, history and fetch. No flow logic lives here.
+
+mod error;
+mod options;
+mod post;
+mod storage;
+
+use std::cell::RefCell;
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use crate::address;
+use crate::callback::{Action, Callback};
+use crate::delivery::Verdict;
+use crate::error::{Error, Result};
+use crate::flow::{self, Context, Request, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
+use crate::link::Link;
+use crate::params::Reserved;
+use crate::record::{Record, State};
+use crate::ua;
+use options::Options;
+use post::Endpoint;
+use storage::Stores;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Parameters of the authorization link. */
+export interface LinkOptions {
+  /** The Service Account's AppID: "wx" and 16 hex digits. */
+  appid: string;
+  /** Subscription scene, an integer from 0 to 10000. */
+  scene: number;
+  /** One-time subscription template ID. */
+  templateId: string;
+  /** Absolute http(s) landing page; a fragment (hash route) is allowed. */
+  redirectUrl: string;
+  /** The CSRF nonce: 1 to 128 of A-Z a-z 0-9. */
+  reserved: string;
+  /** Consent page to link to; defaults to https://mp.weixin.qq.com/mp/subscribemsg. */
+  authorizeUrl?: string;
+}
+
+/** Options of authorize(). */
+export interface AuthorizeOptions {
+  appid: string;
+  scene: number;
+  templateId: string;
+  /** Must have the current page's origin: the nonce lives in this origin's sessionStorage. */
+  redirectUrl: string;
+  /** Registered business domain (a host name); when given, redirectUrl's host must equal it. */
+  businessDomain?: string;
+  /** Seconds the user has to answer on WeChat's consent page (1..86400, default 600). */
+  ttlSeconds?: number;
+  authorizeUrl?: string;
+  /** Refuse with not_in_wechat outside the WeChat client (default false). */
+  requireWeChat?: boolean;
+}
+
+/** A well-formed callback, not yet verified. */
+export interface CallbackParams {
+  action: 'confirm' | 'cancel';
+  /** Present exactly when action is 'confirm'. */
+  openid?: string;
+  templateId: string;
+  scene: number;
+  reserved: string;
+}
+
+/** Where and how grants are posted. */
+export interface DeliveryOptions {
+  /** URL the grant is POSTed to as JSON {appid, openid, template_id, scene, reserved}. */
+  grantEndpoint: string;
+  /** Extra request headers (e.g. a CSRF token of your site). */
+  headers?: HeadersInit;
+  /** fetch credentials mode (default 'same-origin'). */
+  credentials?: RequestCredentials;
+  /** Retries after the first attempt on 408, 429, 5xx, network errors and timeouts (0..10, default 3). */
+  retries?: number;
+  /** Per-attempt timeout in ms (default 8000). */
+  timeoutMs?: number;
+  /** Wait before the first retry in ms, doubled each time (default 500). */
+  retryDelayMs?: number;
+}
+
+/** Options of handleCallback(). */
+export interface HandleCallbackOptions extends DeliveryOptions {
+  /** The callback's query string (default location.search). */
+  query?: string;
+  /** Remove WeChat's parameters from the address bar and restore redirectUrl's fragment (default true). */
+  cleanUrl?: boolean;
+}
+
+/** The user allowed one message. */
+export interface GrantedResult {
+  status: 'granted';
+  openid: string;
+  templateId: string;
+  scene: number;
+  /** The grant endpoint acknowledged it; when false it stays stored for retryDeliveries(). */
+  delivered: boolean;
+  /** This callback had been handled before; this is its first outcome. */
+  replayed: boolean;
+}
+
+/** The user declined. */
+export interface CancelledResult {
+  status: 'cancelled';
+  templateId: string;
+  scene: number;
+  replayed: boolean;
+}
+
+export type CallbackResult = GrantedResult | CancelledResult;
+
+/** Counts after retryDeliveries(). */
+export interface RetryResult {
+  delivered: number;
+  /** Still undelivered (kept for the next try). */
+  pending: number;
+  /** Refused by the backend for good. */
+  rejected: number;
+}
+
+export type SubscribeErrorCode =
+  | 'invalid_appid' | 'invalid_scene' | 'invalid_template_id' | 'invalid_reserved' | 'invalid_redirect_url'
+  | 'invalid_option' | 'domain_mismatch' | 'not_in_wechat' | 'storage_unavailable' | 'crypto_unavailable'
+  | 'missing_param' | 'duplicate_param' | 'invalid_param' | 'unknown_reserved' | 'expired'
+  | 'template_mismatch' | 'scene_mismatch' | 'backend_rejected';
+
+/** What every function of this package throws or rejects with. */
+export interface SubscribeError extends Error {
+  name: 'SubscribeError';
+  code: SubscribeErrorCode;
+}
+"#;
+
+/// Builds the authorization link from given parameters, `reserved` included. Pure: stores nothing.
+#[wasm_bindgen(js_name = buildLink)]
+pub fn build_link(#[wasm_bindgen(unchecked_param_type = "LinkOptions")] options: JsValue) -> Result<String, JsValue> {
+    let options = Options::new(options, "options")?;
+    let (appid, scene, template_id, redirect_url) = options.link_fields()?;
+    let reserved = Reserved::parse(&options.string("reserved", Error::InvalidReserved)?)?;
+    let authorize_url = options.opt_string("authorizeUrl")?;
+    Ok(Link { appid, scene, template_id, redirect_url, reserved }.to_url(authorize_url.as_deref())?)
+}
+
+/// Generates the nonce, stores the pending subscription and returns the link to navigate to.
+#[wasm_bindgen]
+pub fn authorize(#[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue) -> Result<String, JsValue> {
+    let options = Options::new(options, "options")?;
+    let (appid, scene, template_id, redirect_url) = options.link_fields()?;
+    let request = Request {
+        appid,
+        scene,
+        template_id,
+        redirect_url,
+        business_domain: options.opt_string("businessDomain")?,
+        ttl_seconds: options.opt_u32("ttlSeconds", DEFAULT_TTL_SECONDS, 1..=MAX_TTL_SECONDS)?,
+        authorize_url: options.opt_string("authorizeUrl")?,
+    };
+    if options.opt_bool("requireWeChat", false)? && !ua::is_wechat(&user_agent()) {
+        return Err(Error::NotInWechat.into());
+    }
+    let window = web_sys::window().ok_or(Error::StorageUnavailable)?;
+    let origin = window.location().origin().map_err(|_| Error::StorageUnavailable)?;
+    let stores = Stores::open();
+    let cx = Context { ledger: &stores.ledger(), page_origin: &origin, now_ms: now_ms(), fill: getrandom::fill };
+    Ok(flow::authorize(request, cx)?)
+}
+
+/// Parses a callback query string. Pure: checks form, not authenticity.
+#[wasm_bindgen(js_name = parseCallback, unchecked_return_type = "CallbackParams")]
+pub fn parse_callback(query: &str) -> Result<JsValue, JsValue> {
+    let cb = Callback::parse(query)?;
+    let out = object(&[
+        ("action", cb.action.as_str().into()),
+        ("templateId", cb.template_id.as_str().into()),
+        ("scene", cb.scene.get().into()),
+        ("reserved", cb.reserved.as_str().into()),
+    ]);
+    if let Some(openid) = &cb.openid {
+        set(&out, "openid", openid.as_str().into());
+    }
+    Ok(out)
+}
+
+thread_local! {
+    /// Callbacks being handled on this page, by nonce, so a second concurrent call shares the first's POST.
+    static IN_FLIGHT: RefCell<Vec<(String, Promise)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Verifies the callback on the landing page, posts the grant to `grantEndpoint`, and cleans the address.
+#[wasm_bindgen(js_name = handleCallback, unchecked_return_type = "Promise<CallbackResult>")]
+pub fn handle_callback(#[wasm_bindgen(unchecked_param_type = "HandleCallbackOptions")] options: JsValue) -> Promise {
+    let started = (|| -> Result<(Callback, Endpoint, bool)> {
+        let options = Options::new(options, "options")?;
+        let endpoint = Endpoint::from_options(&options)?;
+        let clean_url = options.opt_bool("cleanUrl", true)?;
+        let query = match options.opt_string("query")? {
+            Some(query) => query,
+            None => web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default(),
+        };
+        Ok((Callback::parse(&query)?, endpoint, clean_url))
+    })();
+    let (callback, endpoint, clean_url) = match started {
+        Ok(started) => started,
+        Err(e) => return Promise::reject(&e.into()),
+    };
+    let reserved = callback.reserved.as_str().to_owned();
+    if let Some(shared) = IN_FLIGHT.with_borrow(|f| f.iter().find(|(r, _)| *r == reserved).map(|(_, p)| p.clone())) {
+        // Same outcome, marked as the replay it is.
+        return future_to_promise(async move {
+            let first = JsFuture::from(shared).await?;
+            let copy = Object::assign(&Object::new(), first.unchecked_ref());
+            set(&copy, "replayed", true.into());
+            Ok(copy.into())
+        });
+    }
+    let key = reserved.clone();
+    let promise = future_to_promise(async move {
+        let result = handle(callback, endpoint, clean_url).await;
+        IN_FLIGHT.with_borrow_mut(|f| f.retain(|(r, _)| *r != key));
+        result.map_err(JsValue::from)
+    });
+    IN_FLIGHT.with_borrow_mut(|f| f.push((reserved, promise.clone())));
+    promise
+}
+
+async fn handle(callback: Callback, endpoint: Endpoint, clean_url: bool) -> Result<JsValue> {
+    let stores = Stores::open();
+    let ledger = stores.ledger();
+    let now = now_ms();
+    let mut verified = flow::verify(&callback, &ledger, now)?;
+    ledger.sweep(now);
+    if clean_url {
+        clean_address(&verified.record);
+    }
+    let delivered = match &verified.record.state {
+        State::Granted { delivered: true, .. } => true,
+        State::Granted { .. } => {
+            let verdict = match verified.record.undelivered_grant() {
+                Some(grant) => endpoint.deliver(&grant).await,
+                None => Verdict::Retry,
+            };
+            flow::settle(&ledger, &verified.key, &mut verified.record, verdict)?;
+            if let Verdict::Rejected(status) = verdict {
+                return Err(Error::BackendRejected(status));
+            }
+            verdict == Verdict::Delivered
+        }
+        _ => false,
+    };
+    let record = &verified.record;
+    let out = object(&[
+        ("templateId", record.template_id.as_str().into()),
+        ("scene", record.scene.get().into()),
+        ("replayed", verified.replayed.into()),
+    ]);
+    match (&record.state, callback.action) {
+        (State::Granted { openid, .. }, _) => {
+            set(&out, "status", "granted".into());
+            set(&out, "openid", openid.as_str().into());
+            set(&out, "delivered", delivered.into());
+        }
+        (_, Action::Cancel | Action::Confirm) => set(&out, "status", "cancelled".into()),
+    }
+    Ok(out)
+}
+
+/// Posts every grant still owed to the backend (from this tab's sessionStorage or any tab's
+/// localStorage copy). Call it on any page load, or from a "try again" button.
+#[wasm_bindgen(js_name = retryDeliveries, unchecked_return_type = "Promise<RetryResult>")]
+pub fn retry_deliveries(#[wasm_bindgen(unchecked_param_type = "DeliveryOptions")] options: JsValue) -> Promise {
+    let endpoint = match Options::new(options, "options").and_then(|o| Endpoint::from_options(&o)) {
+        Ok(endpoint) => endpoint,
+        Err(e) => return Promise::reject(&e.into()),
+    };
+    future_to_promise(async move {
+        let stores = Stores::open();
+        let ledger = stores.ledger();
+        let (mut delivered, mut pending, mut rejected) = (0u32, 0u32, 0u32);
+        for (key, mut record) in ledger.records()? {
+            let verdict = match record.undelivered_grant() {
+                Some(grant) => endpoint.deliver(&grant).await,
+                None => continue,
+            };
+            flow::settle(&ledger, &key, &mut record, verdict)?;
+            match verdict {
+                Verdict::Delivered => delivered += 1,
+                Verdict::Retry => pending += 1,
+                Verdict::Rejected(_) => rejected += 1,
+            }
+        }
+        Ok(object(&[("delivered", delivered.into()), ("pending", pending.into()), ("rejected", rejected.into())]))
+    })
+}
+
+/// True inside WeChat's own browser (not WeCom). Defaults to `navigator.userAgent`.
+#[wasm_bindgen(js_name = isWeChat)]
+pub fn is_wechat(user_agent: Option<String>) -> bool {
+    ua::is_wechat(&user_agent.unwrap_or_else(self::user_agent))
+}
+
+/// WeChat's version from the user agent (e.g. "8.0.42.2460"), or null outside WeChat.
+#[wasm_bindgen(js_name = weChatVersion)]
+pub fn wechat_version(user_agent: Option<String>) -> Option<String> {
+    ua::wechat_version(&user_agent.unwrap_or_else(self::user_agent)).map(str::to_owned)
+}
+
+fn user_agent() -> String {
+    web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()
+}
+
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// Replaces the address without WeChat's parameters and with the original fragment. Best effort: a
+/// page whose history refuses still has its outcome.
+fn clean_address(record: &Record) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else { return };
+    let url = address::clean(&path, &search, record.redirect_url.fragment());
+    if let Ok(history) = window.history() {
+        let state = history.state().unwrap_or(JsValue::NULL);
+        let _ = history.replace_state_with_url(&state, "", Some(&url));
+    }
+}
+
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let out: JsValue = Object::new().into();
+    for (name, value) in fields {
+        set(&out, name, value.clone());
+    }
+    out
+}
+
+fn set(target: &JsValue, name: &str, value: JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(name), &value);
+}

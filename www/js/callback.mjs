@@ -1,0 +1,121 @@
+// The landing page WeChat returns to: handleCallback() checks the answer against the subscription
+// started here, delivers a granted one to the grant sink and cleans the address bar. The result is
+// also kept in history.state, so a reload or back/forward shows it again once the address is clean.
+import { $, errorText, loadConfig, loadPackage, mountSinkPanel, setText, short } from './demo.mjs';
+
+const CALLBACK_PARAMS = ['openid', 'template_id', 'action', 'scene', 'reserved'];
+const result = $('[data-testid="result"]');
+
+const config = await loadConfig();
+const sink = mountSinkPanel(config);
+showAddress();
+window.addEventListener('hashchange', showAddress);
+const pkg = await loadPackage();
+
+function showAddress() {
+  setText('[data-testid="address"]', location.pathname + location.search + location.hash);
+  const route = $('[data-testid="route"]');
+  route.hidden = !location.hash.startsWith('#/');
+  route.textContent = `Route ${location.hash}`;
+  document.body.dataset.route = location.hash.startsWith('#/') ? location.hash.slice(1) : '';
+}
+
+function show(selector, visible) {
+  $(selector).hidden = !visible;
+}
+
+function render(outcome, { restored = false } = {}) {
+  const granted = outcome.status === 'granted';
+  result.dataset.state = outcome.status;
+  result.dataset.replayed = String(Boolean(outcome.replayed));
+  result.dataset.delivered = granted ? String(outcome.delivered) : '';
+  $('[data-testid="result-icon"]').textContent = granted ? '✓' : '–';
+  setText('[data-testid="result-title"]', granted ? 'Subscribed' : 'Subscription cancelled');
+  setText('[data-testid="result-text"]', granted
+    ? `We can send you one message for scene ${outcome.scene}.`
+    : 'You chose not to receive this message. Nothing was saved.');
+  show('[data-testid="result-facts"]', true);
+  setText('[data-testid="result-template"]', short(outcome.templateId)).title = outcome.templateId;
+  setText('[data-testid="result-scene"]', String(outcome.scene));
+  for (const node of document.querySelectorAll('[data-field="openid"], [data-field="delivered"]')) node.hidden = !granted;
+  if (granted) {
+    setText('[data-testid="result-openid"]', outcome.openid);
+    const delivered = setText('[data-testid="result-delivered"]', outcome.delivered ? 'Yes' : 'Not yet');
+    delivered.className = outcome.delivered ? 'yes' : 'no';
+  }
+  show('[data-testid="retry-box"]', granted && !outcome.delivered);
+  show('[data-testid="result-replayed"]', Boolean(outcome.replayed) && !restored);
+  show('[data-testid="result-restored"]', restored);
+  const next = $('[data-testid="subscribe-another"]');
+  next.hidden = false;
+  next.href = `/?${new URLSearchParams({ template: outcome.templateId, scene: String(Math.min(Number(outcome.scene) + 1, 10000)) })}`;
+}
+
+function renderError(err) {
+  result.dataset.state = 'error';
+  result.dataset.code = err.code ?? 'unexpected';
+  $('[data-testid="result-icon"]').textContent = '!';
+  setText('[data-testid="result-title"]', 'Not subscribed');
+  setText('[data-testid="result-text"]', errorText(err));
+  show('[data-testid="error"]', true);
+  setText('[data-testid="error-code"]', err.code ?? err.name);
+  setText('[data-testid="error-message"]', err.message);
+}
+
+function renderEmpty() {
+  result.dataset.state = 'empty';
+  $('[data-testid="result-icon"]').textContent = '?';
+  setText('[data-testid="result-title"]', 'Nothing to show');
+  setText('[data-testid="result-text"]', 'This page shows the answer WeChat sends back after you subscribe.');
+}
+
+/** A structured-cloneable copy of a Result, for history.state. */
+function plain({ status, openid, templateId, scene, delivered, replayed }) {
+  return status === 'granted'
+    ? { status, openid, templateId, scene, delivered, replayed }
+    : { status, templateId, scene, replayed };
+}
+
+/** Keeps the outcome in this history entry, for reloads and back/forward after the URL is cleaned. */
+function remember(outcome) {
+  history.replaceState({ ...(history.state ?? {}), wxsubDemoResult: outcome }, '', location.href);
+}
+
+$('[data-testid="retry"]').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  setText('[data-testid="retry-result"]', 'Sending…');
+  try {
+    const { delivered, pending } = await pkg.retryDeliveries({ grantEndpoint: config.grantEndpoint });
+    const box = setText('[data-testid="retry-result"]', `Delivered ${delivered}, still pending ${pending}.`);
+    box.dataset.delivered = String(delivered);
+    box.dataset.pending = String(pending);
+    if (pending === 0) {
+      const outcome = { ...history.state?.wxsubDemoResult, delivered: true };
+      remember(outcome);
+      render(outcome);
+    }
+  } catch (err) {
+    setText('[data-testid="retry-result"]', `${err.code ?? err.name}: ${err.message}`);
+  } finally {
+    button.disabled = false;
+    sink.refresh();
+  }
+});
+
+const query = new URLSearchParams(location.search);
+if (CALLBACK_PARAMS.some((name) => query.has(name))) {
+  try {
+    const outcome = plain(await pkg.handleCallback({ grantEndpoint: config.grantEndpoint }));
+    remember(outcome);
+    render(outcome);
+  } catch (err) {
+    renderError(err);
+  }
+} else if (history.state?.wxsubDemoResult) {
+  render(history.state.wxsubDemoResult, { restored: true });
+} else {
+  renderEmpty();
+}
+showAddress();
+sink.refresh();

@@ -1,0 +1,130 @@
+// Configuration of the demo server: environment variables, their defaults and their validation.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const WWW_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+export const ROOT_DIR = path.dirname(WWW_DIR);
+
+export const DEFAULTS = Object.freeze({
+  APPID: 'wxaba38c7f163da69b',
+  // The first is the template of WeChat's own documentation; the second lets the demo offer a choice.
+  TEMPLATE_ID: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc,Qf4v7yWJZ2mT0dL9sHkXcB1nR8aPqE5uVgY3oNwIzKj',
+  BUSINESS_DOMAIN: '127.0.0.1',
+  HOST: '127.0.0.1',
+  PORT: '8080',
+  DATA_DIR: path.join(WWW_DIR, 'data'),
+  AUTHORIZE_URL: '', // empty: the local simulator, http://HOST:PORT/mp/subscribemsg
+  FAULTS: '',
+});
+
+export const APPID_RE = /^wx[0-9a-f]{16}$/;
+export const TEMPLATE_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const HOSTNAME_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+export class ConfigError extends Error {
+  constructor(problems) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Reads the configuration from an environment object (process.env by default).
+ * Throws ConfigError listing every problem at once.
+ */
+export function loadConfig(env = process.env) {
+  const problems = [];
+  const pick = (name) => {
+    const value = env[name];
+    return value === undefined || value === '' ? { value: DEFAULTS[name], isDefault: true } : { value: String(value).trim(), isDefault: false };
+  };
+  const sources = {};
+  const get = (name) => {
+    const { value, isDefault } = pick(name);
+    sources[name] = isDefault ? 'default' : 'env';
+    return value;
+  };
+
+  const appid = get('APPID');
+  if (!APPID_RE.test(appid)) problems.push(`APPID must be "wx" followed by 16 lowercase hex digits, got ${JSON.stringify(appid)}`);
+
+  const templateIds = get('TEMPLATE_ID').split(',').map((s) => s.trim()).filter(Boolean);
+  if (templateIds.length === 0) problems.push('TEMPLATE_ID must name at least one template id');
+  for (const id of templateIds) {
+    if (!TEMPLATE_ID_RE.test(id)) problems.push(`TEMPLATE_ID ${JSON.stringify(id)} is not a template id (letters, digits, "-" and "_")`);
+  }
+
+  const businessDomain = get('BUSINESS_DOMAIN').toLowerCase();
+  if (!HOSTNAME_RE.test(businessDomain)) {
+    problems.push(`BUSINESS_DOMAIN must be a bare host name such as "example.com" (no scheme, port or path), got ${JSON.stringify(businessDomain)}`);
+  }
+
+  const host = get('HOST');
+  const portText = get('PORT');
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 0 && port <= 65535)) problems.push(`PORT must be an integer from 0 to 65535 (0 picks a free port), got ${JSON.stringify(portText)}`);
+
+  const dataDir = path.resolve(get('DATA_DIR'));
+
+  const authorizeUrl = get('AUTHORIZE_URL');
+  if (authorizeUrl) {
+    let u = null;
+    try { u = new URL(authorizeUrl); } catch { /* reported below */ }
+    if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash) {
+      problems.push(`AUTHORIZE_URL must be an absolute http(s) URL without query or fragment, got ${JSON.stringify(authorizeUrl)}`);
+    }
+  }
+
+  let faults = { queue: [], down: null };
+  try {
+    faults = parseFaults(get('FAULTS'));
+  } catch (err) {
+    problems.push(`FAULTS: ${err.message}`);
+  }
+
+  if (problems.length) throw new ConfigError(problems);
+  return { appid, templateIds, businessDomain, host, port, dataDir, authorizeUrl, faults, sources };
+}
+
+/**
+ * FAULTS syntax: a comma-separated queue of failures for the next POSTs to the grant sink, each an
+ * HTTP status (e.g. 503) or "reset" (the connection is dropped): FAULTS=503,503.
+ * "down" (or "down:500") makes every POST fail until the fault switch is cleared.
+ */
+export function parseFaults(text) {
+  const faults = { queue: [], down: null };
+  for (const token of String(text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const down = /^down(?::(.+))?$/.exec(token);
+    if (down) {
+      faults.down = parseFault(down[1] ?? '503');
+    } else {
+      faults.queue.push(parseFault(token));
+    }
+  }
+  return faults;
+}
+
+export function parseFault(token) {
+  if (token === 'reset') return 'reset';
+  const n = typeof token === 'number' ? token : /^\d{3}$/.test(String(token)) ? Number(token) : NaN;
+  if (Number.isInteger(n) && n >= 400 && n <= 599) return n;
+  throw new Error(`${JSON.stringify(token)} is not a fault: use an HTTP status from 400 to 599 or "reset"`);
+}
+
+/** The lines printed at start: every variable, its value and where it came from. */
+export function describeConfig(config, { url, authorizeUrl }) {
+  const mark = (name) => (config.sources[name] === 'default' ? '  (default)' : '');
+  const faults = [...config.faults.queue, ...(config.faults.down ? [`down:${config.faults.down}`] : [])].join(',');
+  const rows = [
+    ['APPID', config.appid],
+    ['TEMPLATE_ID', config.templateIds.join(',')],
+    ['BUSINESS_DOMAIN', config.businessDomain],
+    ['HOST', config.host],
+    ['PORT', String(config.port)],
+    ['DATA_DIR', config.dataDir],
+    ['AUTHORIZE_URL', config.authorizeUrl ? config.authorizeUrl : `${authorizeUrl} (local simulator)`],
+    ['FAULTS', faults || '(none)'],
+  ];
+  return [`wx-subscribemsg demo: ${url}`, ...rows.map(([k, v]) => `  ${k.padEnd(16)}${v}${mark(k)}`)];
+}

@@ -1,0 +1,230 @@
+// A local stand-in for https://mp.weixin.qq.com/mp/subscribemsg, WeChat's one-time subscription
+// consent page. GET validates the link like WeChat and shows Allow / Cancel; the POST of that choice
+// answers 303 to redirect_url with openid, template_id, action, scene and reserved.
+//
+// Fidelity notes:
+// - "#wechat_redirect" is a URL fragment: browsers never send it, so no server (WeChat's or this one)
+//   can check it. The simulator accepts links with or without it.
+// - The openid is stable per simulated user (a cookie) and per appid, like WeChat's per-app openid.
+// - A fragment in redirect_url comes back mangled the way it was reported from WeChat: "#/x"
+//   returns as "#%23/x", after the appended query parameters. The package repairs it.
+import crypto from 'node:crypto';
+import { escapeHtml, parseCookies, readBody, sendHtml, methodNotAllowed, HttpError } from './http.mjs';
+import { APPID_RE } from './config.mjs';
+
+export const SIMULATOR_PATH = '/mp/subscribemsg';
+const USER_COOKIE = 'wxsim_user';
+const PARAMS = ['action', 'appid', 'scene', 'template_id', 'redirect_url', 'reserved'];
+const SCENE_RE = /^(?:0|[1-9][0-9]{0,4})$/;
+const RESERVED_RE = /^[A-Za-z0-9]{0,128}$/;
+
+/**
+ * Checks a consent link's parameters like WeChat does. Returns { ok: true, link } or
+ * { ok: false, problems: [{ param, message }] }.
+ */
+export function validateLink(params, { appid, templateIds, businessDomain }) {
+  const problems = [];
+  const one = (name) => {
+    const all = params.getAll(name);
+    if (all.length > 1) problems.push({ param: name, message: `${name} appears ${all.length} times` });
+    return all.length ? all[0] : null;
+  };
+  const values = Object.fromEntries(PARAMS.map((name) => [name, one(name)]));
+  const missing = (name) => problems.push({ param: name, message: `${name} is required` });
+
+  if (values.action === null) missing('action');
+  else if (values.action !== 'get_confirm') problems.push({ param: 'action', message: `action must be get_confirm, got ${JSON.stringify(values.action)}` });
+
+  if (values.appid === null) missing('appid');
+  else if (!APPID_RE.test(values.appid)) problems.push({ param: 'appid', message: `appid ${JSON.stringify(values.appid)} is not an appid (wx + 16 hex digits)` });
+  else if (values.appid !== appid) problems.push({ param: 'appid', message: `appid ${values.appid} is not the simulated Service Account (${appid})` });
+
+  if (values.scene === null) missing('scene');
+  else if (!SCENE_RE.test(values.scene) || Number(values.scene) > 10000) {
+    problems.push({ param: 'scene', message: `scene must be an integer from 0 to 10000, got ${JSON.stringify(values.scene)}` });
+  }
+
+  if (values.template_id === null) missing('template_id');
+  else if (!templateIds.includes(values.template_id)) {
+    problems.push({ param: 'template_id', message: `template_id ${JSON.stringify(values.template_id)} is not a template of this Service Account` });
+  }
+
+  if (values.redirect_url === null) missing('redirect_url');
+  else {
+    let url = null;
+    try { url = new URL(values.redirect_url); } catch { /* reported below */ }
+    if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+      problems.push({ param: 'redirect_url', message: `redirect_url must be an absolute http(s) URL, got ${JSON.stringify(values.redirect_url)}` });
+    } else if (url.hostname !== businessDomain) {
+      problems.push({ param: 'redirect_url', message: `redirect_url host ${url.hostname} is not the business domain ${businessDomain}` });
+    }
+  }
+
+  if (values.reserved !== null && !RESERVED_RE.test(values.reserved)) {
+    problems.push({ param: 'reserved', message: 'reserved must be at most 128 characters from a-z, A-Z and 0-9' });
+  }
+
+  return problems.length ? { ok: false, problems } : { ok: true, link: values };
+}
+
+/** The URL WeChat sends the user to: redirect_url plus the answer, with the fragment mangled. */
+export function callbackLocation(link, { action, openid }) {
+  const url = new URL(link.redirect_url);
+  const fragment = url.hash; // "#/x" or ""
+  url.hash = '';
+  let base = url.href;
+  if (base.endsWith('#')) base = base.slice(0, -1);
+  const answer = [];
+  if (action === 'confirm') answer.push(['openid', openid]);
+  answer.push(['template_id', link.template_id], ['action', action], ['scene', link.scene]);
+  if (link.reserved !== null) answer.push(['reserved', link.reserved]);
+  const query = answer.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  const separator = !base.includes('?') ? '?' : /[?&]$/.test(base) ? '' : '&';
+  const mangled = fragment ? `#%23${fragment.slice(1)}` : '';
+  return `${base}${separator}${query}${mangled}`;
+}
+
+/** WeChat's openid is per user and per appid: 28 characters starting with "o". */
+export function openidFor(user, appid) {
+  return `o${crypto.createHash('sha256').update(`${appid}:${user}`).digest('base64url').slice(0, 27)}`;
+}
+
+export function createSimulator(config, { log = () => {} } = {}) {
+  function user(req, res) {
+    const existing = parseCookies(req.headers.cookie).get(USER_COOKIE);
+    if (existing && /^[0-9a-f]{32}$/.test(existing)) return existing;
+    const fresh = crypto.randomBytes(16).toString('hex');
+    res.setHeader('Set-Cookie', `${USER_COOKIE}=${fresh}; Path=${SIMULATOR_PATH}; HttpOnly; SameSite=Lax; Max-Age=31536000`);
+    return fresh;
+  }
+
+  return async function handleSimulator(req, res, url) {
+    if (url.pathname !== SIMULATOR_PATH) return false;
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const result = validateLink(url.searchParams, config);
+      if (!result.ok) {
+        log(`simulator: rejected link (${result.problems.map((p) => p.param).join(', ')})`);
+        sendHtml(res, 400, errorPage(result.problems));
+        return true;
+      }
+      const openid = openidFor(user(req, res), config.appid);
+      const inWeChat = /MicroMessenger\//i.test(req.headers['user-agent'] ?? '');
+      sendHtml(res, 200, consentPage(result.link, { openid, inWeChat }), { 'Referrer-Policy': 'no-referrer' });
+      return true;
+    }
+    if (req.method === 'POST') {
+      let form;
+      try {
+        form = new URLSearchParams(await readBody(req, 8 * 1024));
+      } catch (err) {
+        if (!(err instanceof HttpError)) throw err;
+        sendHtml(res, err.status, errorPage([{ param: 'body', message: err.message }]));
+        return true;
+      }
+      const decision = form.get('decision');
+      form.delete('decision');
+      const result = validateLink(form, config);
+      if (!result.ok || (decision !== 'confirm' && decision !== 'cancel')) {
+        const problems = result.ok ? [{ param: 'decision', message: 'decision must be confirm or cancel' }] : result.problems;
+        sendHtml(res, 400, errorPage(problems));
+        return true;
+      }
+      const openid = openidFor(user(req, res), config.appid);
+      const location = callbackLocation(result.link, { action: decision, openid });
+      log(`simulator: ${decision} scene=${result.link.scene} -> ${location.replace(/openid=[^&#]+/, 'openid=…')}`);
+      res.writeHead(303, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
+      res.end();
+      return true;
+    }
+    methodNotAllowed(res, ['GET', 'POST']);
+    return true;
+  };
+}
+
+function short(id) {
+  return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id;
+}
+
+const STYLE = `
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:#ededed;color:#191919;font:16px/1.5 -apple-system,BlinkMacSystemFont,"PingFang SC","Helvetica Neue","Microsoft YaHei",Roboto,"Noto Sans CJK SC",sans-serif}
+.bar{position:sticky;top:0;display:flex;align-items:center;justify-content:center;height:48px;background:#ededed;border-bottom:1px solid #dcdcdc;font-weight:600;font-size:17px}
+.bar .sim{position:absolute;right:12px;font-size:11px;font-weight:600;color:#fa9d3b;border:1px solid #fa9d3b;border-radius:4px;padding:1px 6px;letter-spacing:.04em}
+main{max-width:480px;margin:0 auto;padding:24px 16px 32px}
+.sheet{background:#fff;border-radius:12px;padding:28px 20px 20px;text-align:center}
+.avatar{width:56px;height:56px;margin:0 auto 12px;border-radius:50%;background:#07c160;color:#fff;display:flex;align-items:center;justify-content:center;font-weight:700;font-size:22px}
+h1{font-size:20px;margin:0 0 4px}
+.sub{color:#7f7f7f;font-size:14px;margin:0 0 20px}
+.tpl{background:#f7f7f7;border-radius:8px;padding:14px 16px;text-align:left;margin:0 0 16px}
+.tpl .label{color:#7f7f7f;font-size:13px}
+.tpl .value{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:14px;word-break:break-all}
+.tpl div+div{margin-top:8px}
+.note{color:#7f7f7f;font-size:13px;text-align:left;margin:0 0 24px}
+button{display:block;width:100%;border:0;border-radius:8px;padding:13px 16px;font:inherit;font-weight:600;font-size:17px;cursor:pointer}
+.allow{background:#07c160;color:#fff}
+.allow:active{background:#06ad56}
+.cancel{background:#f2f2f2;color:#07c160;margin-top:12px}
+.meta{margin-top:20px;color:#9a9a9a;font-size:12px;text-align:center;word-break:break-all}
+.warn{background:#fff7e6;color:#8a5a00;border-radius:8px;padding:10px 14px;font-size:13px;margin:0 0 16px;text-align:left}
+.error{background:#fff;border-radius:12px;padding:28px 20px}
+.error h1{color:#fa5151}
+.error li{margin:8px 0}
+.error code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;background:#f7f7f7;border-radius:4px;padding:1px 5px}
+`;
+
+function page(title, body) {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header class="bar">WeChat<span class="sim" title="This page stands in for mp.weixin.qq.com">SIMULATOR</span></header>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+function consentPage(link, { openid, inWeChat }) {
+  const hidden = PARAMS.filter((name) => link[name] !== null)
+    .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(link[name])}">`)
+    .join('\n    ');
+  const redirect = new URL(link.redirect_url);
+  return page('Receive a message', `<section class="sheet" data-testid="consent">
+  <div class="avatar" aria-hidden="true">${escapeHtml(link.appid.slice(2, 3).toUpperCase())}</div>
+  <h1>Receive one message?</h1>
+  <p class="sub">Service Account <span data-testid="consent-appid">${escapeHtml(link.appid)}</span> asks to send you one message<br>申请向你发送一次以下消息</p>
+  ${inWeChat ? '' : '<p class="warn" data-testid="consent-not-wechat">Real WeChat opens this page only inside the WeChat app. The simulator lets this browser through.</p>'}
+  <div class="tpl">
+    <div><div class="label">Template</div><div class="value" data-testid="consent-template" title="${escapeHtml(link.template_id)}">${escapeHtml(short(link.template_id))}</div></div>
+    <div><div class="label">Scene</div><div class="value" data-testid="consent-scene">${escapeHtml(link.scene)}</div></div>
+  </div>
+  <p class="note">Allowing lets it send one message for this scene. Allowing the same scene again does not add more messages.</p>
+  <form method="post" action="${SIMULATOR_PATH}" data-testid="consent-form">
+    ${hidden}
+    <button class="allow" type="submit" name="decision" value="confirm">Allow · 允许</button>
+    <button class="cancel" type="submit" name="decision" value="cancel">Cancel · 取消</button>
+  </form>
+  <p class="meta">Simulated user <span data-testid="consent-openid">${escapeHtml(openid)}</span><br>Returns to ${escapeHtml(redirect.host + redirect.pathname)}</p>
+</section>`);
+}
+
+function errorPage(problems) {
+  const items = problems
+    .map((p) => `<li data-param="${escapeHtml(p.param)}"><code>${escapeHtml(p.param)}</code> ${escapeHtml(p.message)}</li>`)
+    .join('\n    ');
+  return page('Cannot open this link', `<section class="error" data-testid="consent-error">
+  <h1>This link cannot be opened</h1>
+  <p class="sub">WeChat would refuse this subscription link:</p>
+  <ul>
+    ${items}
+  </ul>
+</section>`);
+}

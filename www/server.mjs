@@ -1,0 +1,136 @@
+// The wx-subscribemsg demo server: the demo pages (www/), the built package (pkg/ at /pkg/), a local
+// WeChat consent simulator (/mp/subscribemsg) and a grant sink (/api/grants). node:http only.
+//
+//   npm start                      # builds pkg/, then serves http://127.0.0.1:8080/
+//   PORT=0 node www/server.mjs     # any free port; the URL is printed on the first line
+//
+// Importing this module has no side effects; startServer(options) starts a server in-process.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, ROOT_DIR, WWW_DIR, describeConfig, loadConfig } from './lib/config.mjs';
+import { createFaultSwitch } from './lib/faults.mjs';
+import { openGrantStore } from './lib/grant-store.mjs';
+import { sendHtml, sendJson } from './lib/http.mjs';
+import { FAULTS_PATH, GRANTS_PATH, createSink } from './lib/sink.mjs';
+import { SIMULATOR_PATH, createSimulator } from './lib/simulator.mjs';
+import { createStaticHandler, isPublicWwwFile } from './lib/static.mjs';
+
+/**
+ * Starts the demo server. Options:
+ * - env: where the configuration is read from (default process.env; see lib/config.mjs)
+ * - log: a function receiving each line to print (default console.log; pass () => {} for silence)
+ * - pkgDir: the built package served at /pkg/ (default <repo>/pkg)
+ * Resolves { url, port, config, server, store, faults, close() }.
+ */
+export async function startServer({ env = process.env, log = console.log, pkgDir = path.join(ROOT_DIR, 'pkg') } = {}) {
+  const config = loadConfig(env);
+  const store = await openGrantStore(config.dataDir);
+  const faults = createFaultSwitch(config.faults);
+
+  const publicConfig = () => ({
+    appid: config.appid,
+    templateIds: config.templateIds,
+    businessDomain: config.businessDomain,
+    // Relative when it is the local simulator, so the pages use it on whatever origin serves them.
+    authorizeUrl: config.authorizeUrl || SIMULATOR_PATH,
+    simulator: !config.authorizeUrl,
+    grantEndpoint: GRANTS_PATH,
+    faultsEndpoint: FAULTS_PATH,
+    pkgBuilt: fs.existsSync(path.join(pkgDir, 'index.js')),
+  });
+
+  const handlers = [
+    async (req, res, url) => {
+      if (url.pathname !== '/config.json') return false;
+      sendJson(res, 200, publicConfig());
+      return true;
+    },
+    createSimulator(config, { log }),
+    createSink(config, { store, faults, log }),
+    // The business-domain verification file WeChat asks for (MP_verify_*.txt), kept in DATA_DIR.
+    createStaticHandler({ root: config.dataDir, mount: '/', allow: (rel) => /^MP_verify_[A-Za-z0-9]+\.txt$/.test(rel) }),
+    createStaticHandler({ root: pkgDir, mount: '/pkg/' }),
+    createStaticHandler({ root: WWW_DIR, mount: '/', allow: isPublicWwwFile }),
+  ];
+
+  const server = http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, 'http://localhost');
+      for (const handle of handlers) {
+        if (await handle(req, res, url)) return;
+      }
+      if (url.pathname.startsWith('/api/')) sendJson(res, 404, { error: 'not_found', message: `no ${url.pathname}` });
+      else if (url.pathname.startsWith('/pkg/')) sendHtml(res, 404, notFoundPage('The package is not built (or has no such file): run <code>npm run build</code>.'));
+      else sendHtml(res, 404, notFoundPage('There is no such page.'));
+    } catch (err) {
+      log(`error: ${req.method} ${req.url}: ${err.stack ?? err}`);
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'the demo server failed; see its console' });
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 2000;
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (err) => {
+    await store.close();
+    throw err;
+  });
+
+  const { port } = server.address();
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`;
+  for (const line of describeConfig(config, { url, authorizeUrl: `${url}${SIMULATOR_PATH.slice(1)}` })) log(line);
+  if (shownHost !== config.businessDomain) {
+    log(`note: open the pages on the business domain (${config.businessDomain}), e.g. through your tunnel: redirect_url must be on it`);
+  }
+  if (!publicConfig().pkgBuilt) log(`warning: ${path.join(pkgDir, 'index.js')} is missing: run \`npm run build\` (npm start does it)`);
+  if (store.skipped) log(`warning: skipped ${store.skipped} unreadable line(s) in ${store.file}`);
+
+  let closing = null;
+  const close = () => {
+    closing ??= new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections?.();
+    }).then(() => store.close());
+    return closing;
+  };
+  return { url, port, config, server, store, faults, close };
+}
+
+function notFoundPage(message) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Not found</title><link rel="stylesheet" href="/app.css"></head>
+<body><main class="page"><section class="card"><h1>Not found</h1><p>${message}</p><p><a href="/">Back to the demo</a></p></section></main></body></html>
+`;
+}
+
+async function main() {
+  let running;
+  try {
+    running = await startServer();
+  } catch (err) {
+    if (err instanceof ConfigError) console.error(`wx-subscribemsg demo: ${err.message}`);
+    else if (err.code === 'EADDRINUSE') console.error(`wx-subscribemsg demo: port ${err.port} is in use; set PORT to another port (PORT=0 picks a free one)`);
+    else console.error(err);
+    process.exit(1);
+  }
+  const stop = () => running.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function invokedAsMain() {
+  try {
+    return Boolean(process.argv[1]) && fs.realpathSync(path.resolve(process.argv[1])) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (invokedAsMain()) main();
