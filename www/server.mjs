@@ -86,7 +86,7 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
   const { port } = server.address();
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`;
-  for (const line of describeConfig(config, { url, authorizeUrl: `${url}${SIMULATOR_PATH.slice(1)}` })) log(line);
+  log(describeConfig(config, { url, authorizeUrl: `${url}${SIMULATOR_PATH.slice(1)}` }).join('\n'));
   if (shownHost !== config.businessDomain) {
     log(`note: open the pages on the business domain (${config.businessDomain}), e.g. through your tunnel: redirect_url must be on it`);
   }

@@ -300,14 +300,17 @@ pub fn retry_deliveries(#[wasm_bindgen(unchecked_param_type = "DeliveryOptions")
 
 /// True inside WeChat's own browser (not WeCom). Defaults to `navigator.userAgent`.
 #[wasm_bindgen(js_name = isWeChat)]
-pub fn is_wechat(user_agent: Option<String>) -> bool {
+pub fn is_wechat(#[wasm_bindgen(js_name = userAgent)] user_agent: Option<String>) -> bool {
     ua::is_wechat(&user_agent.unwrap_or_else(self::user_agent))
 }
 
 /// WeChat's version from the user agent (e.g. "8.0.42.2460"), or null outside WeChat.
-#[wasm_bindgen(js_name = weChatVersion)]
-pub fn wechat_version(user_agent: Option<String>) -> Option<String> {
-    ua::wechat_version(&user_agent.unwrap_or_else(self::user_agent)).map(str::to_owned)
+#[wasm_bindgen(js_name = weChatVersion, unchecked_return_type = "string | null")]
+pub fn wechat_version(#[wasm_bindgen(js_name = userAgent)] user_agent: Option<String>) -> JsValue {
+    match ua::wechat_version(&user_agent.unwrap_or_else(self::user_agent)) {
+        Some(version) => version.into(),
+        None => JsValue::NULL,
+    }
 }
 
 fn user_agent() -> String {

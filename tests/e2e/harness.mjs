@@ -8,7 +8,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const PKG_ENTRY = path.join(ROOT, 'pkg', 'index.js');
+// E2E_PKG_DIR points the scenarios at another build of the package (default: the repo's pkg/).
+export const PKG_DIR = process.env.E2E_PKG_DIR ? path.resolve(process.env.E2E_PKG_DIR) : path.join(ROOT, 'pkg');
+export const PKG_ENTRY = path.join(PKG_DIR, 'index.js');
 export const ARTIFACTS = path.join(ROOT, 'test-results', 'e2e');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -26,7 +28,7 @@ export const SAFARI_IOS_UA =
 /** The e2e scenarios need the built package; fail with the fix instead of a blank page. */
 export function requirePackage() {
   if (!fs.existsSync(PKG_ENTRY)) {
-    throw new Error(`${path.relative(ROOT, PKG_ENTRY)} is missing: the e2e tests run against the built package. Run \`npm run build\` first.`);
+    throw new Error(`${PKG_ENTRY} is missing: the e2e tests run against the built package. Run \`npm run build\` first.`);
   }
 }
 
@@ -39,7 +41,7 @@ export async function startInProcess(env = {}, options = {}) {
   const { startServer } = await import('../../www/server.mjs');
   const dataDir = env.DATA_DIR ?? tempDataDir();
   const lines = [];
-  const running = await startServer({ env: { PORT: '0', DATA_DIR: dataDir, ...env }, log: (line) => lines.push(line), ...options });
+  const running = await startServer({ env: { PORT: '0', DATA_DIR: dataDir, ...env }, log: (text) => lines.push(...String(text).split('\n')), ...options });
   return {
     ...running,
     dataDir,
@@ -212,7 +214,7 @@ export async function waitForResult(page) {
   }));
 }
 
-/** Everything one e2e test file needs: one browser, one server per scenario. */
+/** Everything one e2e test file needs: one browser; per scenario a fresh server, data dir and phone. */
 export function e2eSuite({ before, after }) {
   const state = { browser: null };
   before(async () => {
@@ -226,7 +228,7 @@ export function e2eSuite({ before, after }) {
   state.scenario = async (options, fn) => {
     if (typeof options === 'function') [fn, options] = [options, {}];
     requirePackage();
-    const server = await startDemo(options.env);
+    const server = await startInProcess(options.env, { pkgDir: PKG_DIR });
     const phone = await newPhone(state.browser, options);
     try {
       await fn({ ...phone, server, sink: server.sink, base: server.url });

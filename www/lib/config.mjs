@@ -126,5 +126,5 @@ export function describeConfig(config, { url, authorizeUrl }) {
     ['AUTHORIZE_URL', config.authorizeUrl ? config.authorizeUrl : `${authorizeUrl} (local simulator)`],
     ['FAULTS', faults || '(none)'],
   ];
-  return [`wx-subscribemsg demo: ${url}`, ...rows.map(([k, v]) => `  ${k.padEnd(16)}${v}${mark(k)}`)];
+  return [`wx-subscribemsg demo: ${url}`, ...rows.map(([k, v]) => `  ${k.padEnd(17)}${v}${mark(k)}`)];
 }

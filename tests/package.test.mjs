@@ -1,0 +1,64 @@
+// The built package as users receive it: its manifest, its types, its size, and importing it from Node.
+// Run after `npm run build` (npm test does both).
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { shippedSizes } from '../scripts/size.mjs';
+
+const pkgDir = fileURLToPath(new URL('../pkg/', import.meta.url));
+const read = (name) => readFileSync(new URL(name, `file://${pkgDir}`), 'utf8');
+
+test('pkg/ exists (run npm run build first)', () => {
+  assert.ok(existsSync(`${pkgDir}index.js`), 'pkg/index.js is missing: run `npm run build`');
+});
+
+test('manifest names the entry modules and the types', () => {
+  const manifest = JSON.parse(read('package.json'));
+  assert.equal(manifest.name, 'wx-subscribemsg');
+  assert.equal(manifest.type, 'module');
+  assert.equal(manifest.main, 'index.js');
+  assert.equal(manifest.types, 'index.d.ts');
+  assert.equal(manifest.exports['.'].default, './index.js');
+  for (const file of ['index.js', 'index.d.ts', 'node.js', 'wx_subscribemsg.js', 'wx_subscribemsg_bg.wasm', 'wx_subscribemsg.d.ts']) {
+    assert.ok(manifest.files.includes(file), `${file} is not in files`);
+    assert.ok(existsSync(pkgDir + file), `${file} was not built`);
+  }
+});
+
+test('the public types have no any', () => {
+  const entry = read('index.d.ts');
+  const types = read('wx_subscribemsg.d.ts');
+  // The part users see: everything before wasm-bindgen's internal InitInput/InitOutput declarations.
+  const publicPart = types.slice(0, types.indexOf('export type InitInput'));
+  assert.doesNotMatch(publicPart, /[:<(,|=]\s*any\b/);
+  for (const name of ['authorize', 'buildLink', 'handleCallback', 'parseCallback', 'retryDeliveries', 'isWeChat', 'weChatVersion']) {
+    assert.match(entry, new RegExp(`\\b${name}\\b`));
+  }
+  assert.match(publicPart, /export function handleCallback\(options: HandleCallbackOptions\): Promise<CallbackResult>;/);
+  assert.match(publicPart, /export function authorize\(options: AuthorizeOptions\): string;/);
+  assert.match(publicPart, /export function weChatVersion\(userAgent\?: string \| null\): string \| null;/);
+  assert.match(entry, /export type \{[^}]*SubscribeError[^}]*\}/);
+});
+
+test('the Node entry builds links and parses callbacks on a server', async () => {
+  const m = await import(`${pkgDir}node.js`);
+  const link = m.buildLink({
+    appid: 'wxaba38c7f163da69b', scene: 1000, templateId: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
+    redirectUrl: 'http://support.qq.com', reserved: 'test',
+  });
+  assert.equal(link, 'https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000'
+    + '&template_id=1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc&redirect_url=http%3A%2F%2Fsupport.qq.com&reserved=test#wechat_redirect');
+  assert.deepEqual({ ...m.parseCallback('?template_id=T&action=cancel&scene=3&reserved=r') },
+    { action: 'cancel', templateId: 'T', scene: 3, reserved: 'r' });
+  assert.throws(() => m.buildLink({ appid: 'wx1', scene: 1 }), (e) => e instanceof Error && e.name === 'SubscribeError' && e.code === 'invalid_appid');
+  assert.throws(() => m.parseCallback('action=confirm'), (e) => e.code === 'missing_param' && /'template_id'/.test(e.message));
+  assert.equal(m.isWeChat('Mozilla/5.0 MicroMessenger/8.0.42.2460(0x28002A35)'), true);
+  assert.equal(m.weChatVersion('Mozilla/5.0 Chrome/156'), null);
+});
+
+test('shipped size is reported in bytes', () => {
+  const size = shippedSizes(pkgDir);
+  console.log(`shipped: raw ${size.raw} B, gzip -9 ${size.gzip} B (budget ${size.budget} B)`);
+  assert.ok(size.gzip > 0);
+});
