@@ -109,7 +109,7 @@ async fn confirm_posts_one_grant_and_a_reload_replays_without_posting() {
     reset();
     let calls = stub_fetch(plan("[200]"));
     let link = authorize(auth_options(1000, "")).unwrap();
-    let reserved = get(&parse_callback(&wechat_callback(&link, "confirm")).unwrap(), "reserved").as_string().unwrap();
+    let reserved = get(&parse_callback(wechat_callback(&link, "confirm").into()).unwrap(), "reserved").as_string().unwrap();
     assert_eq!(reserved.len(), 32);
     assert!(reserved.bytes().all(|b| b.is_ascii_alphanumeric()));
     let keys = js("Object.keys(sessionStorage)");
@@ -163,7 +163,7 @@ async fn forged_and_tampered_callbacks_fail_and_the_genuine_one_still_succeeds()
     let calls = stub_fetch(plan("[]"));
     let link = authorize(auth_options(1000, "")).unwrap();
     let genuine = wechat_callback(&link, "confirm");
-    let reserved = get(&parse_callback(&genuine).unwrap(), "reserved").as_string().unwrap();
+    let reserved = get(&parse_callback(genuine.as_str().into()).unwrap(), "reserved").as_string().unwrap();
 
     let forged = genuine.replace(&reserved, "AttackerChosenValue123");
     assert_eq!(code(handle(&forged, "").await.unwrap_err()), "unknown_reserved");
@@ -323,10 +323,11 @@ fn authorize_refuses_other_origins_foreign_domains_and_outside_wechat() {
 
 #[wasm_bindgen_test]
 fn parse_callback_gives_typed_fields() {
-    let parsed = parse_callback("?openid=o1&template_id=T&action=confirm&scene=12&reserved=r").unwrap();
+    let parsed = parse_callback("?openid=o1&template_id=T&action=confirm&scene=12&reserved=r".into()).unwrap();
     assert_eq!(JSON::stringify(&parsed).unwrap(), r#"{"action":"confirm","templateId":"T","scene":12,"reserved":"r","openid":"o1"}"#);
-    assert_eq!(code(parse_callback("?action=confirm").unwrap_err()), "missing_param");
-    assert_eq!(code(parse_callback("?template_id=T&action=ok&scene=1&reserved=r").unwrap_err()), "invalid_param");
+    assert_eq!(code(parse_callback("?action=confirm".into()).unwrap_err()), "missing_param");
+    assert_eq!(code(parse_callback("?template_id=T&action=ok&scene=1&reserved=r".into()).unwrap_err()), "invalid_param");
+    assert_eq!(code(parse_callback(JsValue::UNDEFINED).unwrap_err()), "invalid_option");
 }
 
 #[wasm_bindgen_test]

@@ -173,8 +173,8 @@ pub fn authorize(#[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] opti
 
 /// Parses a callback query string. Pure: checks form, not authenticity.
 #[wasm_bindgen(js_name = parseCallback, unchecked_return_type = "CallbackParams")]
-pub fn parse_callback(query: &str) -> Result<JsValue, JsValue> {
-    let cb = Callback::parse(query)?;
+pub fn parse_callback(#[wasm_bindgen(unchecked_param_type = "string")] query: JsValue) -> Result<JsValue, JsValue> {
+    let cb = Callback::parse(&query.as_string().ok_or(Error::InvalidOption("query"))?)?;
     let out = object(&[
         ("action", cb.action.as_str().into()),
         ("templateId", cb.template_id.as_str().into()),

@@ -200,7 +200,7 @@ function consentPage(link, { openid, inWeChat }) {
   return page('Receive a message', `<section class="sheet" data-testid="consent">
   <div class="avatar" aria-hidden="true">${escapeHtml(link.appid.slice(2, 3).toUpperCase())}</div>
   <h1>Receive one message?</h1>
-  <p class="sub">Service Account <span data-testid="consent-appid">${escapeHtml(link.appid)}</span> asks to send you one message<br>申请向你发送一次以下消息</p>
+  <p class="sub">Service Account <span data-testid="consent-appid">${escapeHtml(link.appid)}</span> asks to send you one message</p>
   ${inWeChat ? '' : '<p class="warn" data-testid="consent-not-wechat">Real WeChat opens this page only inside the WeChat app. The simulator lets this browser through.</p>'}
   <div class="tpl">
     <div><div class="label">Template</div><div class="value" data-testid="consent-template" title="${escapeHtml(link.template_id)}">${escapeHtml(short(link.template_id))}</div></div>
@@ -209,8 +209,8 @@ function consentPage(link, { openid, inWeChat }) {
   <p class="note">Allowing lets it send one message for this scene. Allowing the same scene again does not add more messages.</p>
   <form method="post" action="${SIMULATOR_PATH}" data-testid="consent-form">
     ${hidden}
-    <button class="allow" type="submit" name="decision" value="confirm">Allow · 允许</button>
-    <button class="cancel" type="submit" name="decision" value="cancel">Cancel · 取消</button>
+    <button class="allow" type="submit" name="decision" value="confirm">Allow</button>
+    <button class="cancel" type="submit" name="decision" value="cancel">Cancel</button>
   </form>
   <p class="meta">Simulated user <span data-testid="consent-openid">${escapeHtml(openid)}</span><br>Returns to ${escapeHtml(redirect.host + redirect.pathname)}</p>
 </section>`);
