@@ -18,9 +18,11 @@ execFileSync('wasm-pack', ['build', '--release', '--target', 'web', '--out-dir',
   env: { ...process.env, PATH },
 });
 
-const names = ['authorize', 'buildLink', 'handleCallback', 'isWeChat', 'parseCallback', 'retryDeliveries', 'weChatVersion'];
-const types = ['AuthorizeOptions', 'CallbackParams', 'CallbackResult', 'CancelledResult', 'DeliveryOptions', 'GrantedResult',
-  'HandleCallbackOptions', 'LinkOptions', 'RetryResult', 'SubscribeError', 'SubscribeErrorCode'];
+const names = ['authorize', 'buildLink', 'buildSendRequest', 'explainErrcode', 'handleCallback', 'isWeChat', 'parseCallback',
+  'retryDeliveries', 'weChatVersion'];
+const types = ['AuthorizeOptions', 'CallbackParams', 'CallbackResult', 'CancelledResult', 'DeliveryOptions', 'ErrcodeExplanation',
+  'GrantedResult', 'HandleCallbackOptions', 'LinkOptions', 'RetryResult', 'SendOptions', 'SendRequestBody', 'SubscribeError',
+  'SubscribeErrorCode'];
 const reexport = `export { ${names.join(', ')} } from './wx_subscribemsg.js';\n`;
 
 // Browsers and bundlers (Vite, webpack 5) resolve the wasm next to this file through import.meta.url.

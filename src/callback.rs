@@ -77,7 +77,7 @@ impl Callback {
         let reserved = Reserved::parse(&required(reserved, "reserved")?).map_err(invalid("reserved"))?;
         // WeChat sends openid only on confirm; one left over on a cancel is not trusted for anything.
         let openid = match action {
-            Action::Confirm => Some(OpenId::parse(&required(openid, "openid")?)?),
+            Action::Confirm => Some(OpenId::parse(&required(openid, "openid")?).map_err(invalid("openid"))?),
             Action::Cancel => None,
         };
         Ok(Callback { action, openid, template_id, scene, reserved })

@@ -61,6 +61,18 @@ pub enum Error {
     SceneMismatch,
     /// `backend_rejected`: the grant endpoint answered a 4xx other than 408 and 429.
     BackendRejected(u16),
+    /// `invalid_openid`: not an openid (1..=64 of `[A-Za-z0-9_-]`).
+    InvalidOpenid,
+    /// `invalid_title`: the message title is empty or longer than 15 characters.
+    InvalidTitle,
+    /// `invalid_content`: the message content is empty or longer than 200 characters.
+    InvalidContent,
+    /// `invalid_color`: not `#RRGGBB`.
+    InvalidColor,
+    /// `invalid_url`: the message's page is not an absolute http(s) URL.
+    InvalidUrl,
+    /// `invalid_miniprogram`: the mini program's AppID or page path is malformed.
+    InvalidMiniprogram,
 }
 
 /// The crate's result type.
@@ -92,6 +104,12 @@ impl Error {
             Error::TemplateMismatch => "template_mismatch",
             Error::SceneMismatch => "scene_mismatch",
             Error::BackendRejected(_) => "backend_rejected",
+            Error::InvalidOpenid => "invalid_openid",
+            Error::InvalidTitle => "invalid_title",
+            Error::InvalidContent => "invalid_content",
+            Error::InvalidColor => "invalid_color",
+            Error::InvalidUrl => "invalid_url",
+            Error::InvalidMiniprogram => "invalid_miniprogram",
         }
     }
 
@@ -123,6 +141,12 @@ impl Error {
             Error::Expired => "the subscription request expired before the user came back; start it again (raise ttlSeconds if users need longer)",
             Error::TemplateMismatch => "the callback's template_id differs from the one that was authorized: the callback was tampered with; the pending subscription is kept",
             Error::SceneMismatch => "the callback's scene differs from the one that was authorized: the callback was tampered with; the pending subscription is kept",
+            Error::InvalidOpenid => "openid must be the user's openid for this Service Account, as the callback gave it: 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'",
+            Error::InvalidTitle => "title must be 1 to 15 characters (characters, not bytes: 15 Chinese characters fit)",
+            Error::InvalidContent => "content must be 1 to 200 characters",
+            Error::InvalidColor => "color must be '#' followed by 6 hex digits, such as '#173177'",
+            Error::InvalidUrl => "url must be an absolute http or https URL without a user name or password",
+            Error::InvalidMiniprogram => "miniprogram.appid must be the mini program's AppID ('wx' and 16 hex digits), and pagepath, when given, a non-empty path without spaces",
             Error::BackendRejected(status) => {
                 let mut digits = itoa::Buffer::new();
                 return Cow::Owned(concat(&[
@@ -177,6 +201,12 @@ mod tests {
             Error::TemplateMismatch,
             Error::SceneMismatch,
             Error::BackendRejected(400),
+            Error::InvalidOpenid,
+            Error::InvalidTitle,
+            Error::InvalidContent,
+            Error::InvalidColor,
+            Error::InvalidUrl,
+            Error::InvalidMiniprogram,
         ];
         let mut codes: Vec<_> = all.iter().map(Error::code).collect();
         for code in &codes {

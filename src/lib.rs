@@ -15,6 +15,7 @@
 pub mod address;
 pub mod callback;
 pub mod delivery;
+pub mod errcode;
 pub mod error;
 pub mod flow;
 pub mod ledger;
@@ -23,6 +24,7 @@ pub mod nonce;
 pub mod params;
 pub mod record;
 pub mod redirect;
+pub mod send;
 pub mod store;
 pub mod ua;
 pub mod whatwg;

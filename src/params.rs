@@ -13,7 +13,8 @@ fn is_token(s: &str, max: usize, extra: &[u8]) -> bool {
 macro_rules! string_param {
     ($(#[$doc:meta])* $name:ident, $valid:expr, $err:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
@@ -66,11 +67,12 @@ string_param!(
     /// A user's openid for this AppID: 1..=64 of `[A-Za-z0-9_-]` (real ones are 28 characters).
     OpenId,
     |s| is_token(s, 64, b"_-"),
-    Error::InvalidParam("openid")
+    Error::InvalidOpenid
 );
 
 /// A subscription scene: an integer in 0..=10000 that tells apart subscriptions of one user to one template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
 pub struct Scene(u16);
 
 impl Scene {
@@ -176,7 +178,7 @@ mod tests {
         assert_eq!(Reserved::parse(&"a".repeat(129)), Err(Error::InvalidReserved));
 
         assert!(OpenId::parse("oABC-123_xyzxyzxyzxyzxyzxyzx").is_ok());
-        assert_eq!(OpenId::parse(&"o".repeat(65)), Err(Error::InvalidParam("openid")));
-        assert_eq!(OpenId::parse("o.1"), Err(Error::InvalidParam("openid")));
+        assert_eq!(OpenId::parse(&"o".repeat(65)), Err(Error::InvalidOpenid));
+        assert_eq!(OpenId::parse("o.1"), Err(Error::InvalidOpenid));
     }
 }

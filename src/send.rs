@@ -1,0 +1,229 @@
+//! Step 2: the request that pushes the one message a grant allows.
+//!
+//! `POST https://api.weixin.qq.com/cgi-bin/message/template/subscribe?access_token=ACCESS_TOKEN` with a JSON
+//! body. One authorization allows one message; authorizing again under the same scene does not add a
+//! permit, and a second message needs a second scene (WeChat answers 43101 otherwise, see [`crate::errcode`]).
+
+use serde::{Serialize, Serializer};
+
+use crate::error::{Error, Result};
+use crate::params::{AppId, OpenId, Scene, TemplateId};
+use crate::redirect::RedirectUrl;
+
+/// The send API, without its `access_token` query parameter.
+pub const SEND_API: &str = "https://api.weixin.qq.com/cgi-bin/message/template/subscribe";
+
+/// Longest title, in characters.
+pub const MAX_TITLE_CHARS: usize = 15;
+/// Longest content, in characters.
+pub const MAX_CONTENT_CHARS: usize = 200;
+
+/// The message a backend wants to push, before validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message<'a> {
+    /// Shown as the message's title: 1..=15 characters.
+    pub title: &'a str,
+    /// The body: 1..=200 characters.
+    pub content: &'a str,
+    /// Colour of the content, `#RRGGBB`.
+    pub color: Option<&'a str>,
+    /// The page the message opens: absolute http(s).
+    pub url: Option<&'a str>,
+    /// A mini program page to open instead of `url` (WeChat prefers it when both are given; `url` stays the
+    /// fallback for clients without mini programs).
+    pub miniprogram: Option<MiniProgramRef<'a>>,
+}
+
+/// A mini program page, before validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MiniProgramRef<'a> {
+    /// The mini program's AppID.
+    pub appid: &'a str,
+    /// Its page path with query, e.g. `index?foo=bar`.
+    pub pagepath: Option<&'a str>,
+}
+
+/// The body of the send API, validated; its serde serialisation is exactly what WeChat expects, with absent
+/// optional fields omitted rather than `null` (an `"url": null` or empty `miniprogram` is refused by WeChat).
+///
+/// ```
+/// use wx_subscribemsg::send::{Message, SendRequest};
+/// use wx_subscribemsg::{OpenId, Scene, TemplateId};
+/// let request = SendRequest::new(
+///     OpenId::parse("oUser_1")?,
+///     TemplateId::parse("TPL_1")?,
+///     Scene::new(1000)?,
+///     Message { title: "发货通知", content: "您的订单已发货", ..Message::default() },
+/// )?;
+/// assert_eq!(request.title, "发货通知");
+/// # Ok::<(), wx_subscribemsg::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SendRequest {
+    /// The user's openid.
+    pub touser: OpenId,
+    /// The template the user authorized.
+    pub template_id: TemplateId,
+    /// The page the message opens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A mini program page to open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub miniprogram: Option<MiniProgram>,
+    /// The authorized scene; WeChat wants it as a string.
+    #[serde(serialize_with = "scene_as_string")]
+    pub scene: Scene,
+    /// The title.
+    pub title: String,
+    /// The content.
+    pub data: Data,
+}
+
+/// A validated mini program page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MiniProgram {
+    /// The mini program's AppID.
+    pub appid: AppId,
+    /// Its page path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagepath: Option<String>,
+}
+
+/// `data` of the send API: one-time subscription messages have a single `content` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Data {
+    /// The content.
+    pub content: Field,
+}
+
+/// A value with an optional colour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    /// The text.
+    pub value: String,
+    /// `#RRGGBB`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+}
+
+fn scene_as_string<S: Serializer>(scene: &Scene, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(&scene.to_decimal())
+}
+
+fn chars_within(s: &str, max: usize) -> bool {
+    !s.is_empty() && s.chars().count() <= max
+}
+
+impl SendRequest {
+    /// Validates `message` for the grant (`openid`, `template_id`, `scene`) and builds the body.
+    pub fn new(openid: OpenId, template_id: TemplateId, scene: Scene, message: Message<'_>) -> Result<Self> {
+        if !chars_within(message.title, MAX_TITLE_CHARS) {
+            return Err(Error::InvalidTitle);
+        }
+        if !chars_within(message.content, MAX_CONTENT_CHARS) {
+            return Err(Error::InvalidContent);
+        }
+        if let Some(color) = message.color {
+            let hex = color.strip_prefix('#').unwrap_or_default();
+            if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::InvalidColor);
+            }
+        }
+        let url = match message.url {
+            Some(url) => Some(RedirectUrl::parse(url).map_err(|_| Error::InvalidUrl)?.as_str().to_owned()),
+            None => None,
+        };
+        let miniprogram = match message.miniprogram {
+            Some(mp) => {
+                let appid = AppId::parse(mp.appid).map_err(|_| Error::InvalidMiniprogram)?;
+                if mp.pagepath.is_some_and(|p| p.is_empty() || p.bytes().any(|b| b <= b' ')) {
+                    return Err(Error::InvalidMiniprogram);
+                }
+                Some(MiniProgram { appid, pagepath: mp.pagepath.map(str::to_owned) })
+            }
+            None => None,
+        };
+        Ok(SendRequest {
+            touser: openid,
+            template_id,
+            url,
+            miniprogram,
+            scene,
+            title: message.title.to_owned(),
+            data: Data { content: Field { value: message.content.to_owned(), color: message.color.map(str::to_owned) } },
+        })
+    }
+}
+
+/// Vectors shared by the native serde test and the browser test of `buildSendRequest`.
+#[cfg(test)]
+pub(crate) mod vectors {
+    /// A minimal request: no url, no miniprogram, no color.
+    pub const MINIMAL: &str = r#"{"touser":"oUser_1","template_id":"TPL_1","scene":"1000","title":"发货通知","data":{"content":{"value":"您的订单已发货"}}}"#;
+    /// Every optional field.
+    pub const FULL: &str = r##"{"touser":"oUser_1","template_id":"TPL_1","url":"https://shop.example.com/order/42","miniprogram":{"appid":"wxaba38c7f163da69b","pagepath":"index?foo=bar"},"scene":"7","title":"Order shipped","data":{"content":{"value":"Your order 42 is on its way.","color":"#173177"}}}"##;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn request(scene: i64, message: Message<'_>) -> Result<SendRequest> {
+        SendRequest::new(OpenId::parse("oUser_1").unwrap(), TemplateId::parse("TPL_1").unwrap(), Scene::new(scene).unwrap(), message)
+    }
+
+    fn msg<'a>(title: &'a str, content: &'a str) -> Message<'a> {
+        Message { title, content, ..Message::default() }
+    }
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        let fifteen = "一二三四五六七八九十一二三四五";
+        assert_eq!(fifteen.chars().count(), 15);
+        assert!(request(1, msg(fifteen, "x")).is_ok());
+        assert_eq!(request(1, msg(&[fifteen, "六"].concat(), "x")), Err(Error::InvalidTitle));
+        assert_eq!(request(1, msg("", "x")), Err(Error::InvalidTitle));
+        assert!(request(1, msg("t", &"字".repeat(200))).is_ok());
+        assert_eq!(request(1, msg("t", &"字".repeat(201))), Err(Error::InvalidContent));
+        assert_eq!(request(1, msg("t", "")), Err(Error::InvalidContent));
+    }
+
+    #[test]
+    fn validates_color_url_and_miniprogram() {
+        let with = |color, url, miniprogram| request(1, Message { title: "t", content: "c", color, url, miniprogram });
+        assert!(with(Some("#A0b1C2"), None, None).is_ok());
+        for bad in ["173177", "#17317", "#1731777", "#GGGGGG", "red", ""] {
+            assert_eq!(with(Some(bad), None, None), Err(Error::InvalidColor), "{bad:?}");
+        }
+        assert!(with(None, Some("http://a.example/x?y=1"), None).is_ok());
+        for bad in ["/order/42", "ftp://a.example/", "https://u:p@a.example/", "javascript:alert(1)", ""] {
+            assert_eq!(with(None, Some(bad), None), Err(Error::InvalidUrl), "{bad:?}");
+        }
+        let mp = |appid, pagepath| Some(MiniProgramRef { appid, pagepath });
+        assert!(with(None, None, mp("wxaba38c7f163da69b", None)).is_ok());
+        assert_eq!(with(None, None, mp("wx123", Some("index"))), Err(Error::InvalidMiniprogram));
+        assert_eq!(with(None, None, mp("wxaba38c7f163da69b", Some(""))), Err(Error::InvalidMiniprogram));
+        assert_eq!(with(None, None, mp("wxaba38c7f163da69b", Some("a b"))), Err(Error::InvalidMiniprogram));
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn serialises_exactly_as_wechat_expects_omitting_absent_fields() {
+        let minimal = request(1000, msg("发货通知", "您的订单已发货")).unwrap();
+        assert_eq!(serde_json::to_string(&minimal).unwrap(), vectors::MINIMAL);
+        let full = request(
+            7,
+            Message {
+                title: "Order shipped",
+                content: "Your order 42 is on its way.",
+                color: Some("#173177"),
+                url: Some("https://shop.example.com/order/42"),
+                miniprogram: Some(MiniProgramRef { appid: "wxaba38c7f163da69b", pagepath: Some("index?foo=bar") }),
+            },
+        )
+        .unwrap();
+        assert_eq!(serde_json::to_string(&full).unwrap(), vectors::FULL);
+    }
+}

@@ -1,0 +1,68 @@
+//! Property tests of the pure core (native only: proptest does not run in the browser).
+#![cfg(not(target_arch = "wasm32"))]
+
+use proptest::prelude::*;
+use wx_subscribemsg::{Action, AppId, Callback, Link, RedirectUrl, Reserved, Scene, TemplateId};
+
+proptest! {
+    /// Whatever arrives in the address bar, parsing returns Ok or a typed error; it never panics.
+    #[test]
+    fn parse_callback_never_panics(query in ".{0,300}") {
+        let _ = Callback::parse(&query);
+    }
+
+    /// The same with inputs shaped like real callbacks, so the deeper branches are reached.
+    #[test]
+    fn parse_callback_never_panics_on_near_misses(
+        pairs in prop::collection::vec(
+            (prop::sample::select(vec!["openid", "template_id", "action", "scene", "reserved", "x", ""]), "[a-zA-Z0-9%+&=#?_.-]{0,12}"),
+            0..8,
+        )
+    ) {
+        let query: Vec<String> = pairs.iter().map(|(k, v)| [*k, "=", v].concat()).collect();
+        let _ = Callback::parse(&query.join("&"));
+    }
+
+    /// Link → WeChat's redirect back → parse: every field survives the trip.
+    #[test]
+    fn link_then_callback_round_trips(
+        scene in 0i64..=10_000,
+        template in "[A-Za-z0-9_-]{1,128}",
+        reserved in "[A-Za-z0-9]{1,128}",
+        openid in "[A-Za-z0-9_-]{1,64}",
+        path in "[a-z0-9/._-]{0,20}",
+        fragment in prop::option::of("[a-zA-Z0-9/?=&#%-]{0,20}"),
+        confirm in any::<bool>(),
+    ) {
+        let redirect = ["https://shop.example.com/", &path, &fragment.map(|f| ["#", &f].concat()).unwrap_or_default()].concat();
+        let link = Link {
+            appid: AppId::parse("wxaba38c7f163da69b").unwrap(),
+            scene: Scene::new(scene).unwrap(),
+            template_id: TemplateId::parse(&template).unwrap(),
+            redirect_url: RedirectUrl::parse(&redirect).unwrap(),
+            reserved: Reserved::parse(&reserved).unwrap(),
+        }
+        .to_url(None)
+        .unwrap();
+
+        // What WeChat reads from the link, and what it sends back.
+        let query = link.split_once('?').unwrap().1.strip_suffix("#wechat_redirect").unwrap();
+        let sent: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let get = |name: &str| sent.iter().find(|(k, _)| k == name).unwrap().1.clone();
+        prop_assert_eq!(get("redirect_url"), redirect.clone());
+        let mut back = form_urlencoded::Serializer::new(String::new());
+        if confirm {
+            back.append_pair("openid", &openid);
+        }
+        let action = if confirm { "confirm" } else { "cancel" };
+        back.append_pair("template_id", &get("template_id")).append_pair("action", action)
+            .append_pair("scene", &get("scene")).append_pair("reserved", &get("reserved"));
+
+        let cb = Callback::parse(&back.finish()).unwrap();
+        prop_assert_eq!(cb.action, if confirm { Action::Confirm } else { Action::Cancel });
+        prop_assert_eq!(cb.scene.get() as i64, scene);
+        prop_assert_eq!(cb.template_id.as_str(), template.as_str());
+        prop_assert_eq!(cb.reserved.as_str(), reserved.as_str());
+        prop_assert_eq!(cb.openid.map(|o| o.as_str().to_owned()), confirm.then_some(openid));
+    }
+}
