@@ -1,7 +1,7 @@
 // Builds the npm package into pkg/: wasm-pack's release build (target "web"), plus the entry modules
 // that initialise the wasm so users import with no init ceremony, then prints the shipped size.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shippedSizes } from './size.mjs';
@@ -12,36 +12,40 @@ const home = process.env.HOME ?? '';
 // wasm-opt must be the npm binaryen: Debian's (v108) corrupts wasm-bindgen's output.
 const PATH = [join(root, 'node_modules', '.bin'), join(home, '.cargo', 'bin'), process.env.PATH].join(delimiter);
 
-execFileSync('wasm-pack', ['build', '--release', '--target', 'web', '--out-dir', 'pkg', '--out-name', 'wx_subscribemsg'], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, PATH },
-});
+const wasmPack = (outDir, ...extra) =>
+  execFileSync('wasm-pack', ['build', '--release', '--target', 'web', '--out-dir', outDir, '--out-name', 'wx_subscribemsg', root, ...extra], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, PATH },
+  });
+// The browser module, then the Node one with the server-side exports (feature "backend") in pkg/node/.
+wasmPack('pkg');
+wasmPack('pkg/node', '--features', 'backend');
+for (const extra of ['package.json', 'README.md', '.gitignore']) rmSync(join(pkg, 'node', extra), { force: true });
 
-const names = ['authorize', 'buildLink', 'buildSendRequest', 'explainErrcode', 'handleCallback', 'isWeChat', 'parseCallback',
-  'retryDeliveries', 'weChatVersion'];
-const types = ['AuthorizeOptions', 'CallbackParams', 'CallbackResult', 'CancelledResult', 'DeliveryOptions', 'ErrcodeExplanation',
-  'GrantedResult', 'HandleCallbackOptions', 'LinkOptions', 'RetryResult', 'SendOptions', 'SendRequestBody', 'SubscribeError',
-  'SubscribeErrorCode'];
-const reexport = `export { ${names.join(', ')} } from './wx_subscribemsg.js';\n`;
+const browser = ['authorize', 'buildLink', 'handleCallback', 'isWeChat', 'parseCallback', 'retryDeliveries', 'weChatVersion'];
+const server = [...browser, 'buildSendRequest', 'explainErrcode'];
+const types = ['AuthorizeOptions', 'CallbackParams', 'CallbackResult', 'CancelledResult', 'DeliveryOptions', 'GrantedResult',
+  'HandleCallbackOptions', 'LinkOptions', 'RetryResult', 'SubscribeError', 'SubscribeErrorCode'];
+const serverTypes = [...types, 'ErrcodeExplanation', 'SendOptions', 'SendRequestBody'];
+const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}';\n`;
 
 // Browsers and bundlers (Vite, webpack 5) resolve the wasm next to this file through import.meta.url.
 writeFileSync(join(pkg, 'index.js'), `// Initialises the module once (top-level await), so importing is all a page does.
 import init from './wx_subscribemsg.js';
 await init({ module_or_path: new URL('./wx_subscribemsg_bg.wasm', import.meta.url) });
-${reexport}`);
-// Node has no fetch of file: URLs, so it reads the wasm from disk. authorize() and handleCallback() need a
-// browser page; buildLink(), parseCallback() and the user-agent helpers work on a server too.
+${reexport(browser, './wx_subscribemsg.js')}`);
+writeFileSync(join(pkg, 'index.d.ts'), `${reexport(browser, './wx_subscribemsg.js')}export type { ${types.join(', ')} } from './wx_subscribemsg.js';\n`);
+// Node has no fetch of file: URLs, so it reads the wasm from disk. It adds the send request and the errcode
+// table; authorize() and handleCallback() need a browser page.
 writeFileSync(join(pkg, 'node.js'), `import { readFileSync } from 'node:fs';
-import { initSync } from './wx_subscribemsg.js';
-initSync({ module: readFileSync(new URL('./wx_subscribemsg_bg.wasm', import.meta.url)) });
-${reexport}`);
-const dts = `${reexport}export type { ${types.join(', ')} } from './wx_subscribemsg.js';\n`;
-writeFileSync(join(pkg, 'index.d.ts'), dts);
-writeFileSync(join(pkg, 'node.d.ts'), dts);
+import { initSync } from './node/wx_subscribemsg.js';
+initSync({ module: readFileSync(new URL('./node/wx_subscribemsg_bg.wasm', import.meta.url)) });
+${reexport(server, './node/wx_subscribemsg.js')}`);
+writeFileSync(join(pkg, 'node.d.ts'), `${reexport(server, './node/wx_subscribemsg.js')}export type { ${serverTypes.join(', ')} } from './node/wx_subscribemsg.js';\n`);
 
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-const files = new Set([...(manifest.files ?? []), 'index.js', 'index.d.ts', 'node.js', 'node.d.ts']);
+const files = new Set([...(manifest.files ?? []), 'index.js', 'index.d.ts', 'node.js', 'node.d.ts', 'node/']);
 Object.assign(manifest, {
   type: 'module',
   main: 'index.js',
@@ -63,4 +67,4 @@ writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n
 
 const size = shippedSizes(pkg);
 console.log(`[build] pkg/ ready. Shipped to the browser: ${size.files.map((f) => `${f.name} ${f.raw} B (gzip -9 ${f.gzip} B)`).join(', ')}`);
-console.log(`[build] total gzip -9: ${size.gzip} B (${(size.gzip / 1024).toFixed(1)} KiB); budget ${size.budget} B`);
+console.log(`[build] total gzip -9: ${size.gzip} B (${(size.gzip / 1024).toFixed(1)} KiB); limit ${size.limit} B, goal ${size.goal} B`);

@@ -7,4 +7,5 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # A busy 2-core machine starts Chromium and compiles slowly; the defaults (5 s, 20 s) flake there.
 export WASM_BINDGEN_TEST_DRIVER_TIMEOUT="${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-60}"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
-wasm-pack test --headless --chrome "$@"
+# With the Node build's exports too (feature "backend"), so their browser-side serialisation is tested.
+wasm-pack test --headless --chrome "$@" --features backend

@@ -62,7 +62,8 @@ where
     }
     let reserved = nonce::generate(&mut cx.fill)?;
     // The key is random too, rather than the nonce, so that finding a record compares every nonce.
-    let key = [KEY_PREFIX, &nonce::generate(&mut cx.fill)?.as_str()[..16]].concat();
+    let id = nonce::generate(&mut cx.fill)?;
+    let key = [KEY_PREFIX, id.as_str().get(..16).unwrap_or(id.as_str())].concat();
     let link = Link {
         appid: request.appid,
         scene: request.scene,

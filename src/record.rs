@@ -3,6 +3,8 @@
 //! A record is stored as a form-urlencoded line: the codec the crate already carries for links and
 //! callbacks, so storage costs no JSON library.
 
+use std::borrow::Cow;
+
 use crate::params::{AppId, OpenId, Reserved, Scene, TemplateId};
 use crate::redirect::RedirectUrl;
 
@@ -114,41 +116,43 @@ impl Record {
     /// Reads the stored form; `None` for anything this version did not write (corrupt, foreign, or a
     /// future format), which the caller then ignores.
     pub fn decode(stored: &str) -> Option<Record> {
-        let mut fields: [Option<String>; 12] = Default::default();
         const NAMES: [&str; 12] =
             ["v", "appid", "scene", "template_id", "redirect_url", "reserved", "created", "expires", "state", "openid", "delivered", "status"];
-        for (name, value) in form_urlencoded::parse(stored.as_bytes()) {
-            let i = NAMES.iter().position(|&n| n == name)?;
-            if fields[i].replace(value.into_owned()).is_some() {
-                return None;
-            }
-        }
-        let [v, appid, scene, template_id, redirect_url, reserved, created, expires, state, openid, delivered, status] = fields;
-        if v.as_deref() != Some("1") {
+        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(stored.as_bytes()).collect();
+        if pairs.iter().any(|(name, _)| !NAMES.contains(&name.as_ref())) {
             return None;
         }
-        let state = match state?.as_str() {
+        // A field given twice is as foreign as an unknown one.
+        let get = |name: &str| {
+            let mut values = pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_ref());
+            values.next().filter(|_| values.next().is_none())
+        };
+        let number = |name: &str| get(name)?.parse::<u64>().ok();
+        if get("v")? != "1" {
+            return None;
+        }
+        let state = match get("state")? {
             "pending" => State::Pending,
             "cancelled" => State::Cancelled,
             "granted" => State::Granted {
-                openid: OpenId::parse(&openid?).ok()?,
-                delivered: match delivered?.as_str() {
+                openid: OpenId::parse(get("openid")?).ok()?,
+                delivered: match get("delivered")? {
                     "1" => true,
                     "0" => false,
                     _ => return None,
                 },
             },
-            "rejected" => State::Rejected { status: status?.parse().ok()? },
+            "rejected" => State::Rejected { status: u16::try_from(number("status")?).ok()? },
             _ => return None,
         };
         Some(Record {
-            appid: AppId::parse(&appid?).ok()?,
-            scene: Scene::from_decimal(&scene?).ok()?,
-            template_id: TemplateId::parse(&template_id?).ok()?,
-            redirect_url: RedirectUrl::parse(&redirect_url?).ok()?,
-            reserved: Reserved::parse(&reserved?).ok()?,
-            created_ms: created?.parse().ok()?,
-            expires_ms: expires?.parse().ok()?,
+            appid: AppId::parse(get("appid")?).ok()?,
+            scene: Scene::from_decimal(get("scene")?).ok()?,
+            template_id: TemplateId::parse(get("template_id")?).ok()?,
+            redirect_url: RedirectUrl::parse(get("redirect_url")?).ok()?,
+            reserved: Reserved::parse(get("reserved")?).ok()?,
+            created_ms: number("created")?,
+            expires_ms: number("expires")?,
             state,
         })
     }

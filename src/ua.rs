@@ -1,6 +1,12 @@
 //! Recognising the WeChat client from its user agent.
 
-const MARKER: &str = "MicroMessenger/";
+const MARKER: &[u8] = b"MicroMessenger/";
+
+/// Where `needle` starts in `haystack`. A byte scan: these user agents are short, and it keeps the
+/// general substring searcher out of the wasm module.
+fn find(haystack: &str, needle: &[u8]) -> Option<usize> {
+    haystack.as_bytes().windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
+}
 
 /// True in WeChat's own browser, false elsewhere, including WeCom (企业微信), whose user agent also says
 /// MicroMessenger but which cannot open a Service Account's subscription link.
@@ -11,7 +17,7 @@ const MARKER: &str = "MicroMessenger/";
 /// assert!(!is_wechat("Mozilla/5.0 (Linux) MicroMessenger/7.0.1 wxwork/4.1.0"));
 /// ```
 pub fn is_wechat(user_agent: &str) -> bool {
-    user_agent.contains("MicroMessenger") && !user_agent.to_ascii_lowercase().contains("wxwork")
+    find(user_agent, b"MicroMessenger").is_some() && find(user_agent, b"wxwork").is_none()
 }
 
 /// WeChat's version (`MicroMessenger/8.0.42.2460(0x28002A35)` → `8.0.42.2460`), or `None` outside WeChat.
@@ -19,10 +25,10 @@ pub fn wechat_version(user_agent: &str) -> Option<&str> {
     if !is_wechat(user_agent) {
         return None;
     }
-    let start = user_agent.find(MARKER)? + MARKER.len();
-    let rest = &user_agent[start..];
-    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-    let version = rest[..end].trim_end_matches('.');
+    let start = find(user_agent, MARKER)? + MARKER.len();
+    let rest = user_agent.get(start..)?;
+    let end = rest.bytes().position(|b| !(b.is_ascii_digit() || b == b'.')).unwrap_or(rest.len());
+    let version = rest.get(..end)?.trim_end_matches('.');
     (!version.is_empty()).then_some(version)
 }
 

@@ -1,0 +1,148 @@
+//! Step 2 for servers: the send request and the errcode table, exported only by the Node build
+//! (feature `backend`), so the browser module does not carry them.
+
+use wasm_bindgen::prelude::*;
+
+use super::options::Options;
+use super::{object, set};
+use crate::errcode::{self, Retry};
+use crate::error::Error;
+use crate::params::{OpenId, Scene, TemplateId};
+use crate::send::{Message, MiniProgramRef, SendRequest};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A message to push with one grant (Step 2). */
+export interface SendOptions {
+  openid: string;
+  templateId: string;
+  scene: number;
+  /** 1 to 15 characters. */
+  title: string;
+  /** 1 to 200 characters. */
+  content: string;
+  /** '#RRGGBB'. */
+  color?: string;
+  /** Absolute http(s) page the message opens. */
+  url?: string;
+  /** Mini program page to open (WeChat prefers it over url). */
+  miniprogram?: { appid: string; pagepath?: string };
+}
+
+/** The JSON body of POST https://api.weixin.qq.com/cgi-bin/message/template/subscribe?access_token=…; absent options are omitted. */
+export interface SendRequestBody {
+  touser: string;
+  template_id: string;
+  url?: string;
+  miniprogram?: { appid: string; pagepath?: string };
+  /** The scene as a string, as WeChat expects. */
+  scene: string;
+  title: string;
+  data: { content: { value: string; color?: string } };
+}
+
+/** What an errcode of the send API means. */
+export interface ErrcodeExplanation {
+  errcode: number;
+  /** Stable snake_case name, e.g. 'user_refused' for 43101. */
+  name: string;
+  ok: boolean;
+  meaning: string;
+  action: string;
+  /** 'done' on success; 'no', 'later', or 'refresh_token' (get a new access_token, then retry once). */
+  retry: 'done' | 'no' | 'later' | 'refresh_token';
+}
+
+"#;
+
+/// Validates a message for one grant and returns the send API's JSON body (pass it to `JSON.stringify`).
+#[wasm_bindgen(js_name = buildSendRequest, unchecked_return_type = "SendRequestBody")]
+pub fn build_send_request(#[wasm_bindgen(unchecked_param_type = "SendOptions")] options: JsValue) -> Result<JsValue, JsValue> {
+    let o = Options::new(options, "options")?;
+    let openid = OpenId::parse(&o.string("openid", Error::InvalidOpenid)?)?;
+    let template_id = TemplateId::parse(&o.string("templateId", Error::InvalidTemplateId)?)?;
+    let scene = o.get("scene").as_f64().ok_or(Error::InvalidScene).and_then(Scene::from_f64)?;
+    let (title, content) = (o.string("title", Error::InvalidTitle)?, o.string("content", Error::InvalidContent)?);
+    let (color, url) = (o.opt_string("color")?, o.opt_string("url")?);
+    let miniprogram: Option<Options> = o.opt_object::<JsValue>("miniprogram")?.map(|v| Options::new(v, "miniprogram")).transpose()?;
+    let (mp_appid, mp_pagepath) = match &miniprogram {
+        Some(mp) => (Some(mp.string("appid", Error::InvalidMiniprogram)?), mp.opt_string("pagepath")?),
+        None => (None, None),
+    };
+    let message = Message {
+        title: &title,
+        content: &content,
+        color: color.as_deref(),
+        url: url.as_deref(),
+        miniprogram: mp_appid.as_deref().map(|appid| MiniProgramRef { appid, pagepath: mp_pagepath.as_deref() }),
+    };
+    let request = SendRequest::new(openid, template_id, scene, message)?;
+    // Built field by field in WeChat's order; the native build serialises the same struct with serde.
+    let body = object(&[("touser", request.touser.as_str().into()), ("template_id", request.template_id.as_str().into())]);
+    if let Some(url) = &request.url {
+        set(&body, "url", url.into());
+    }
+    if let Some(mp) = &request.miniprogram {
+        let value = object(&[("appid", mp.appid.as_str().into())]);
+        if let Some(pagepath) = &mp.pagepath {
+            set(&value, "pagepath", pagepath.into());
+        }
+        set(&body, "miniprogram", value);
+    }
+    set(&body, "scene", request.scene.to_decimal().into());
+    set(&body, "title", request.title.as_str().into());
+    let content = object(&[("value", request.data.content.value.as_str().into())]);
+    if let Some(color) = &request.data.content.color {
+        set(&content, "color", color.into());
+    }
+    set(&body, "data", object(&[("content", content)]));
+    Ok(body)
+}
+
+/// What an errcode of the send API means and what to do about it.
+#[wasm_bindgen(js_name = explainErrcode, unchecked_return_type = "ErrcodeExplanation")]
+pub fn explain_errcode(errcode: f64) -> JsValue {
+    let row = errcode::explain(if errcode.fract() == 0.0 { errcode as i64 } else { i64::MIN });
+    object(&[
+        ("errcode", JsValue::from_f64(errcode)),
+        ("name", row.name.into()),
+        ("ok", (row.retry == Retry::Done).into()),
+        ("meaning", row.meaning.into()),
+        ("action", row.action.into()),
+        ("retry", row.retry.as_str().into()),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::send::vectors;
+    use js_sys::{Reflect, JSON};
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn options(text: &str) -> JsValue {
+        JSON::parse(text).unwrap()
+    }
+
+    /// The same vectors the native serde test checks: both builds send the same bytes.
+    #[test]
+    fn build_send_request_matches_the_serde_vectors() {
+        let minimal = build_send_request(options(r#"{"openid":"oUser_1","templateId":"TPL_1","scene":1000,"title":"发货通知","content":"您的订单已发货"}"#)).unwrap();
+        assert_eq!(JSON::stringify(&minimal).unwrap(), vectors::MINIMAL);
+        let full = build_send_request(options(r##"{"openid":"oUser_1","templateId":"TPL_1","scene":7,"title":"Order shipped","content":"Your order 42 is on its way.","color":"#173177","url":"https://shop.example.com/order/42","miniprogram":{"appid":"wxaba38c7f163da69b","pagepath":"index?foo=bar"}}"##)).unwrap();
+        assert_eq!(JSON::stringify(&full).unwrap(), vectors::FULL);
+        let code = |text: &str| Reflect::get(&build_send_request(options(text)).unwrap_err(), &"code".into()).unwrap();
+        assert_eq!(code(r#"{"openid":"o1","templateId":"T","scene":1,"title":"一二三四五六七八九十一二三四五六","content":"c"}"#), "invalid_title");
+        assert_eq!(code(r#"{"openid":"o 1","templateId":"T","scene":1,"title":"t","content":"c"}"#), "invalid_openid");
+        assert_eq!(code(r#"{"openid":"o1","templateId":"T","scene":1,"title":"t","content":"c","url":null,"miniprogram":{"appid":"x"}}"#), "invalid_miniprogram");
+    }
+
+    #[test]
+    fn explain_errcode_gives_the_row() {
+        let row = explain_errcode(43101.0);
+        assert_eq!(Reflect::get(&row, &"name".into()).unwrap(), "user_refused");
+        assert_eq!(Reflect::get(&row, &"ok".into()).unwrap(), false);
+        assert_eq!(Reflect::get(&explain_errcode(0.0), &"retry".into()).unwrap(), "done");
+        assert_eq!(Reflect::get(&explain_errcode(1.5), &"name".into()).unwrap(), "unknown");
+    }
+}
