@@ -34,7 +34,8 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/binaryen ]; then
-  say "installing npm dev dependencies"
+# npm writes node_modules/.package-lock.json on install: older than the lock means the lock moved on.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dev dependencies (playwright-core, binaryen, vite)"
   npm ci --no-audit --no-fund
 fi

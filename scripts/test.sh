@@ -11,4 +11,4 @@ bash scripts/test-browser.sh
 echo "== package: release build"
 node scripts/build.mjs
 echo "== package and end-to-end: node --test"
-node --test --test-concurrency=1 tests/package.test.mjs tests/e2e/
+node --test --test-concurrency=1 tests/package.test.mjs tests/quickstart.test.mjs tests/e2e/

@@ -169,6 +169,7 @@ export async function newPhone(browser, { userAgent = WECHAT_IOS_UA } = {}) {
 export async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.evaluate(() => window.scrollTo(0, 0)); // a sticky header would be drawn mid-page otherwise
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }

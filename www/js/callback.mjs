@@ -48,7 +48,11 @@ function render(outcome, { restored = false } = {}) {
   show('[data-testid="result-restored"]', restored);
   const next = $('[data-testid="subscribe-another"]');
   next.hidden = false;
-  next.href = `/?${new URLSearchParams({ template: outcome.templateId, scene: String(Math.min(Number(outcome.scene) + 1, 10000)) })}`;
+  next.className = `button ${granted && !outcome.delivered ? 'secondary' : 'primary'}`;
+  // After a grant, suggest the next scene; after a cancel, the same one again.
+  const scene = granted ? Math.min(Number(outcome.scene) + 1, 10000) : Number(outcome.scene);
+  next.textContent = granted ? 'Subscribe another scene' : 'Subscribe again';
+  next.href = `/?${new URLSearchParams({ template: outcome.templateId, scene: String(scene) })}`;
 }
 
 function renderError(err) {
@@ -84,10 +88,15 @@ function remember(outcome) {
 $('[data-testid="retry"]').addEventListener('click', async (event) => {
   const button = event.currentTarget;
   button.disabled = true;
-  setText('[data-testid="retry-result"]', 'Sending…');
+  const box = setText('[data-testid="retry-result"]', 'Sending…');
+  box.hidden = false;
+  delete box.dataset.pending;
   try {
-    const { delivered, pending } = await pkg.retryDeliveries({ grantEndpoint: config.grantEndpoint });
-    const box = setText('[data-testid="retry-result"]', `Delivered ${delivered}, still pending ${pending}.`);
+    const { delivered, pending, rejected = 0 } = await pkg.retryDeliveries({ grantEndpoint: config.grantEndpoint });
+    box.textContent = (pending === 0
+      ? `Sent ${delivered} saved subscription${delivered === 1 ? '' : 's'} to our server. Nothing left to send.`
+      : `Sent ${delivered}; ${pending} still waiting. Our server is not reachable yet: try again later.`)
+      + (rejected ? ` Our server refused ${rejected}.` : '');
     box.dataset.delivered = String(delivered);
     box.dataset.pending = String(pending);
     if (pending === 0) {
@@ -96,7 +105,7 @@ $('[data-testid="retry"]').addEventListener('click', async (event) => {
       render(outcome);
     }
   } catch (err) {
-    setText('[data-testid="retry-result"]', `${err.code ?? err.name}: ${err.message}`);
+    box.textContent = `${errorText(err)} (${err.code ?? err.name}: ${err.message})`;
   } finally {
     button.disabled = false;
     sink.refresh();
@@ -110,8 +119,12 @@ if (CALLBACK_PARAMS.some((name) => query.has(name))) {
     remember(outcome);
     render(outcome);
   } catch (err) {
+    remember({ status: 'error', code: err.code, name: err.name, message: err.message });
     renderError(err);
   }
+} else if (history.state?.wxsubDemoResult?.status === 'error') {
+  renderError(history.state.wxsubDemoResult);
+  show('[data-testid="result-restored"]', true);
 } else if (history.state?.wxsubDemoResult) {
   render(history.state.wxsubDemoResult, { restored: true });
 } else {
