@@ -102,7 +102,8 @@ pub struct Verified {
 ///
 /// A callback that fails a check changes nothing, so a forged or tampered callback cannot spoil the
 /// genuine one that may follow. A second callback for a closed record is a replay: the first outcome
-/// stands, whatever the replay says.
+/// stands, whatever the replay says, except that a confirm may follow a cancel (the user went back to the
+/// consent page and pressed Allow).
 pub fn verify(callback: &Callback, ledger: &Ledger<'_>, now_ms: u64) -> Result<Verified> {
     let (key, mut record) = ledger.find(&callback.reserved)?.ok_or(Error::UnknownReserved)?;
     if record.template_id != callback.template_id {
@@ -111,9 +112,16 @@ pub fn verify(callback: &Callback, ledger: &Ledger<'_>, now_ms: u64) -> Result<V
     if record.scene != callback.scene {
         return Err(Error::SceneMismatch);
     }
-    let replayed = match (&record.state, &callback.openid) {
-        (State::Pending, _) if now_ms >= record.expires_ms => return Err(Error::Expired),
-        (State::Pending, openid) => {
+    // A confirm after a cancel is the user changing their mind on the consent page (back, then Allow):
+    // WeChat sends the same nonce, and dropping that Allow would lose a grant.
+    let answerable = match record.state {
+        State::Pending => true,
+        State::Cancelled => callback.action == Action::Confirm,
+        _ => false,
+    };
+    let replayed = match (answerable, &callback.openid) {
+        (true, _) if now_ms >= record.expires_ms => return Err(Error::Expired),
+        (true, openid) => {
             record.state = match (callback.action, openid) {
                 (Action::Confirm, Some(openid)) => State::Granted { openid: openid.clone(), delivered: false },
                 (Action::Confirm, None) => return Err(Error::MissingParam("openid")),
@@ -123,8 +131,10 @@ pub fn verify(callback: &Callback, ledger: &Ledger<'_>, now_ms: u64) -> Result<V
             ledger.update(&key, &record)?;
             false
         }
-        (State::Rejected { status }, _) => return Err(Error::BackendRejected(*status)),
-        _ => true,
+        (false, _) => match record.state {
+            State::Rejected { status } => return Err(Error::BackendRejected(status)),
+            _ => true,
+        },
     };
     Ok(Verified { key, record, replayed })
 }
@@ -245,6 +255,20 @@ mod tests {
         let v = page.verify(&Page::callback(&link, "cancel"), T0 + 1).unwrap();
         assert_eq!(v.record.state, State::Cancelled);
         assert!(page.verify(&Page::callback(&link, "cancel"), T0 + 1).unwrap().replayed);
+    }
+
+    #[test]
+    fn allow_after_cancel_is_a_grant_until_the_request_expires() {
+        let mut page = Page::new();
+        let link = page.authorize(Page::request(7)).unwrap();
+        page.verify(&Page::callback(&link, "cancel"), T0 + 1).unwrap();
+        assert_eq!(page.verify(&Page::callback(&link, "confirm"), T0 + 600_000), Err(Error::Expired));
+        let v = page.verify(&Page::callback(&link, "confirm"), T0 + 2).unwrap();
+        assert!(!v.replayed);
+        assert!(v.record.undelivered_grant().is_some());
+        // And the grant is not undone by a late cancel.
+        let late = page.verify(&Page::callback(&link, "cancel"), T0 + 3).unwrap();
+        assert!(late.replayed && late.record.undelivered_grant().is_some());
     }
 
     #[test]

@@ -50,8 +50,9 @@ impl<'a> Ledger<'a> {
         }
     }
 
-    /// Every readable record with its key; a sessionStorage entry wins over its copy.
-    /// Fails only when no store can be read at all.
+    /// Every readable record with its key. Where both stores hold a record, the one further along wins
+    /// (another tab may have handled the callback and moved the shared localStorage copy on), and on a tie
+    /// the sessionStorage one. Fails only when no store can be read at all.
     pub fn records(&self) -> Result<Vec<(String, Record)>> {
         let mut out: Vec<(String, Record)> = Vec::new();
         let mut readable = false;
@@ -59,11 +60,11 @@ impl<'a> Ledger<'a> {
             let Ok(keys) = store.keys() else { continue };
             readable = true;
             for key in keys.into_iter().filter(|k| k.starts_with(KEY_PREFIX)) {
-                if out.iter().any(|(k, _)| *k == key) {
-                    continue;
-                }
-                if let Some(record) = store.get(&key).ok().flatten().as_deref().and_then(Record::decode) {
-                    out.push((key, record));
+                let Some(record) = store.get(&key).ok().flatten().as_deref().and_then(Record::decode) else { continue };
+                match out.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, seen)) if record.state.progress() > seen.state.progress() => *seen = record,
+                    Some(_) => {}
+                    None => out.push((key, record)),
                 }
             }
         }
@@ -135,12 +136,17 @@ mod tests {
     }
 
     #[test]
-    fn session_entry_wins_over_a_stale_copy() {
+    fn the_copy_further_along_wins() {
         let (session, local) = (MemoryStore::default(), MemoryStore::default());
         let ledger = Ledger::new(&session, Some(&local));
         ledger.insert("wxsub:1", &record("aaa", State::Pending)).unwrap();
         session.set("wxsub:1", &record("aaa", State::Cancelled).encode()).unwrap();
         assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().1.state, State::Cancelled);
+        // Another tab handled the callback: its delivered grant in the shared copy beats this tab's pending one.
+        let delivered = State::Granted { openid: crate::OpenId::parse("o1").unwrap(), delivered: true };
+        session.set("wxsub:1", &record("aaa", State::Pending).encode()).unwrap();
+        local.set("wxsub:1", &record("aaa", delivered.clone()).encode()).unwrap();
+        assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().1.state, delivered);
     }
 
     #[test]

@@ -32,6 +32,19 @@ pub enum State {
     },
 }
 
+impl State {
+    /// How far along the life of a subscription this state is. States only move forward, so of two copies
+    /// of one record (another tab may have moved the localStorage copy on) the further one is current.
+    pub fn progress(&self) -> u8 {
+        match self {
+            State::Pending => 0,
+            State::Cancelled => 1,
+            State::Granted { delivered: false, .. } => 2,
+            State::Granted { delivered: true, .. } | State::Rejected { .. } => 3,
+        }
+    }
+}
+
 /// One subscription as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {

@@ -338,3 +338,30 @@ fn recognises_wechat() {
     assert!(!is_wechat(None), "headless Chromium is not WeChat");
     assert!(wechat_version(None).is_null());
 }
+
+#[wasm_bindgen_test]
+async fn a_callback_handled_in_another_tab_is_a_replay_here() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
+    let link = authorize(auth_options(9, "")).unwrap();
+    let query = wechat_callback(&link, "confirm");
+    // This tab's sessionStorage keeps the pending record; another tab moves the shared localStorage copy on.
+    let pending = js("JSON.stringify(Object.entries(sessionStorage))").as_string().unwrap();
+    handle(&query, "").await.unwrap();
+    js(&format!("sessionStorage.clear(); for (const [k, v] of JSON.parse({pending:?})) sessionStorage.setItem(k, v)"));
+    assert!(js("Object.values(sessionStorage)[0]").as_string().unwrap().contains("state=pending"));
+    let here = handle(&query, "").await.unwrap();
+    assert_eq!((get(&here, "replayed"), get(&here, "delivered")), (JsValue::TRUE, JsValue::TRUE));
+    assert_eq!(calls.length(), 1, "the grant another tab delivered is not posted again");
+}
+
+#[wasm_bindgen_test]
+async fn allow_after_cancel_on_the_consent_page_is_a_grant() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
+    let link = authorize(auth_options(10, "")).unwrap();
+    assert_eq!(get(&handle(&wechat_callback(&link, "cancel"), "").await.unwrap(), "status"), "cancelled");
+    let granted = handle(&wechat_callback(&link, "confirm"), "").await.unwrap();
+    assert_eq!((get(&granted, "status"), get(&granted, "replayed")), (JsValue::from("granted"), JsValue::FALSE));
+    assert_eq!(calls.length(), 1);
+}

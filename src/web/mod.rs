@@ -12,7 +12,10 @@ use std::cell::RefCell;
 
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use std::future::Future;
+use std::pin::Pin;
+
+use wasm_bindgen_futures::JsFuture;
 
 use crate::address;
 use crate::callback::{Action, Callback};
@@ -190,6 +193,13 @@ pub fn parse_callback(#[wasm_bindgen(unchecked_param_type = "string")] query: Js
     Ok(out)
 }
 
+/// One `future_to_promise` for every async export: each distinct future type would otherwise get its own
+/// copy of the executor glue in the module.
+fn spawn(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    wasm_bindgen_futures::future_to_promise(boxed)
+}
+
 thread_local! {
     /// Callbacks being handled on this page, by nonce, so a second concurrent call shares the first's POST.
     static IN_FLIGHT: RefCell<Vec<(String, Promise)>> = const { RefCell::new(Vec::new()) };
@@ -215,7 +225,7 @@ pub fn handle_callback(#[wasm_bindgen(unchecked_param_type = "HandleCallbackOpti
     let reserved = callback.reserved.as_str().to_owned();
     if let Some(shared) = IN_FLIGHT.with_borrow(|f| f.iter().find(|(r, _)| *r == reserved).map(|(_, p)| p.clone())) {
         // Same outcome, marked as the replay it is.
-        return future_to_promise(async move {
+        return spawn(async move {
             let first = JsFuture::from(shared).await?;
             let copy = Object::assign(&Object::new(), first.unchecked_ref());
             set(&copy, "replayed", true.into());
@@ -223,7 +233,7 @@ pub fn handle_callback(#[wasm_bindgen(unchecked_param_type = "HandleCallbackOpti
         });
     }
     let key = reserved.clone();
-    let promise = future_to_promise(async move {
+    let promise = spawn(async move {
         let result = handle(callback, endpoint, clean_url).await;
         IN_FLIGHT.with_borrow_mut(|f| f.retain(|(r, _)| *r != key));
         result.map_err(JsValue::from)
@@ -281,7 +291,7 @@ pub fn retry_deliveries(#[wasm_bindgen(unchecked_param_type = "DeliveryOptions")
         Ok(endpoint) => endpoint,
         Err(e) => return Promise::reject(&e.into()),
     };
-    future_to_promise(async move {
+    spawn(async move {
         let stores = Stores::open();
         let ledger = stores.ledger();
         let (mut delivered, mut pending, mut rejected) = (0u32, 0u32, 0u32);
