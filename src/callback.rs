@@ -84,6 +84,33 @@ impl Callback {
     }
 }
 
+/// The callback query WeChat sends for `link` when the user answers `action` (`openid` is sent on confirm
+/// only), or `None` when `link` lacks a parameter. For tests of landing pages: it is what a consent
+/// simulator does.
+///
+/// ```
+/// use wx_subscribemsg::callback::{wechat_answer, Action};
+/// let link = "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000\
+///             &template_id=T&redirect_url=http%3A%2F%2Fsupport.qq.com&reserved=test#wechat_redirect";
+/// assert_eq!(
+///     wechat_answer(link, Action::Confirm, "oUser").unwrap(),
+///     "openid=oUser&template_id=T&action=confirm&scene=1000&reserved=test"
+/// );
+/// ```
+pub fn wechat_answer(link: &str, action: Action, openid: &str) -> Option<String> {
+    let query = query_of(link);
+    let get = |name: &str| form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v);
+    let mut back = form_urlencoded::Serializer::new(String::new());
+    if action == Action::Confirm {
+        back.append_pair("openid", openid);
+    }
+    back.append_pair("template_id", &get("template_id")?)
+        .append_pair("action", action.as_str())
+        .append_pair("scene", &get("scene")?)
+        .append_pair("reserved", &get("reserved")?);
+    Some(back.finish())
+}
+
 /// The query part of `input`: after the first `?` if there is one, and before any `#`.
 fn query_of(input: &str) -> &str {
     let query = input.split_once('?').map_or(input, |(_, q)| q);

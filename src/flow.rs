@@ -198,19 +198,10 @@ mod tests {
             authorize(request, Context { ledger: &ledger, page_origin: ORIGIN, now_ms: T0, fill })
         }
 
-        /// WeChat's redirect for `link`: the parameters it would add.
+        /// WeChat's redirect for `link`.
         fn callback(link: &str, action: &str) -> Callback {
-            let query = link.split_once('?').unwrap().1.split_once('#').unwrap().0;
-            let get = |name: &str| form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).unwrap().1.into_owned();
-            let mut back = form_urlencoded::Serializer::new(String::new());
-            if action == "confirm" {
-                back.append_pair("openid", "oUser_1");
-            }
-            back.append_pair("template_id", &get("template_id"))
-                .append_pair("action", action)
-                .append_pair("scene", &get("scene"))
-                .append_pair("reserved", &get("reserved"));
-            Callback::parse(&back.finish()).unwrap()
+            let action = if action == "confirm" { Action::Confirm } else { Action::Cancel };
+            Callback::parse(&crate::callback::wechat_answer(link, action, "oUser_1").unwrap()).unwrap()
         }
 
         fn verify(&self, cb: &Callback, now_ms: u64) -> Result<Verified> {

@@ -6,6 +6,7 @@ use js_sys::{Array, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
+use wx_subscribemsg::callback::{wechat_answer, Action};
 use wx_subscribemsg::web::{authorize, build_link, handle_callback, is_wechat, parse_callback, retry_deliveries, wechat_version};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -77,17 +78,8 @@ fn auth_options(scene: u32, extra: &str) -> JsValue {
 
 /// The query WeChat would send back for `link`.
 fn wechat_callback(link: &str, action: &str) -> String {
-    let query = link.split_once('?').unwrap().1.split_once('#').unwrap().0;
-    let get = |name: &str| form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).unwrap().1.into_owned();
-    let mut back = form_urlencoded::Serializer::new(String::new());
-    if action == "confirm" {
-        back.append_pair("openid", "oUser_123-abc");
-    }
-    back.append_pair("template_id", &get("template_id"))
-        .append_pair("action", action)
-        .append_pair("scene", &get("scene"))
-        .append_pair("reserved", &get("reserved"));
-    ["?", &back.finish()].concat()
+    let action = if action == "confirm" { Action::Confirm } else { Action::Cancel };
+    ["?", &wechat_answer(link, action, "oUser_123-abc").unwrap()].concat()
 }
 
 fn handle_options(query: &str, extra: &str) -> JsValue {

@@ -2,6 +2,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
+use wx_subscribemsg::callback::wechat_answer;
 use wx_subscribemsg::{Action, AppId, Callback, Link, RedirectUrl, Reserved, Scene, TemplateId};
 
 proptest! {
@@ -48,17 +49,11 @@ proptest! {
         // What WeChat reads from the link, and what it sends back.
         let query = link.split_once('?').unwrap().1.strip_suffix("#wechat_redirect").unwrap();
         let sent: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-        let get = |name: &str| sent.iter().find(|(k, _)| k == name).unwrap().1.clone();
-        prop_assert_eq!(get("redirect_url"), redirect.clone());
-        let mut back = form_urlencoded::Serializer::new(String::new());
-        if confirm {
-            back.append_pair("openid", &openid);
-        }
-        let action = if confirm { "confirm" } else { "cancel" };
-        back.append_pair("template_id", &get("template_id")).append_pair("action", action)
-            .append_pair("scene", &get("scene")).append_pair("reserved", &get("reserved"));
+        prop_assert_eq!(&sent.iter().find(|(k, _)| k == "redirect_url").unwrap().1, &redirect);
+        let action = if confirm { Action::Confirm } else { Action::Cancel };
+        let back = wechat_answer(&link, action, &openid).unwrap();
 
-        let cb = Callback::parse(&back.finish()).unwrap();
+        let cb = Callback::parse(&back).unwrap();
         prop_assert_eq!(cb.action, if confirm { Action::Confirm } else { Action::Cancel });
         prop_assert_eq!(cb.scene.get() as i64, scene);
         prop_assert_eq!(cb.template_id.as_str(), template.as_str());
