@@ -1,5 +1,6 @@
-// Builds the npm package into pkg/: wasm-pack's release build (target "web"), plus the entry modules
-// that initialise the wasm so users import with no init ceremony, then prints the shipped size.
+// Builds the npm package into pkg/: wasm-pack's release builds (target "web"; the browser module, and the
+// Node one with the server-side exports), entry modules that initialise the wasm so users import with no init
+// ceremony, and the manifest; then prints the shipped size.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -30,11 +31,18 @@ const types = ['AuthorizeOptions', 'CallbackParams', 'CallbackResult', 'Cancelle
 const serverTypes = [...types, 'ErrcodeExplanation', 'SendOptions', 'SendRequestBody'];
 const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}';\n`;
 
-// Browsers and bundlers (Vite, webpack 5) resolve the wasm next to this file through import.meta.url.
-writeFileSync(join(pkg, 'index.js'), `// Initialises the module once (top-level await), so importing is all a page does.
-import init from './wx_subscribemsg.js';
-await init({ module_or_path: new URL('./wx_subscribemsg_bg.wasm', import.meta.url) });
-${reexport(browser, './wx_subscribemsg.js')}`);
+// The entry is wasm-bindgen's glue itself plus the init call (top-level await), so importing is all a page
+// does, and the page fetches two files (entry, then wasm) rather than a chain of three. Browsers and bundlers
+// (Vite, webpack 5) resolve the wasm next to it through new URL(…, import.meta.url).
+const glue = readFileSync(join(pkg, 'wx_subscribemsg.js'), 'utf8');
+if (!glue.includes('export { initSync, __wbg_init as default };')) {
+  throw new Error('wasm-bindgen glue changed shape: scripts/build.mjs expects its __wbg_init export');
+}
+writeFileSync(join(pkg, 'index.js'), `${glue}
+// Added by scripts/build.mjs: initialise once, at import.
+await __wbg_init({ module_or_path: new URL('./wx_subscribemsg_bg.wasm', import.meta.url) });
+`);
+rmSync(join(pkg, 'wx_subscribemsg.js'));
 writeFileSync(join(pkg, 'index.d.ts'), `${reexport(browser, './wx_subscribemsg.js')}export type { ${types.join(', ')} } from './wx_subscribemsg.js';\n`);
 // Node has no fetch of file: URLs, so it reads the wasm from disk. It adds the send request and the errcode
 // table; authorize() and handleCallback() need a browser page.
@@ -45,7 +53,7 @@ ${reexport(server, './node/wx_subscribemsg.js')}`);
 writeFileSync(join(pkg, 'node.d.ts'), `${reexport(server, './node/wx_subscribemsg.js')}export type { ${serverTypes.join(', ')} } from './node/wx_subscribemsg.js';\n`);
 
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-const files = new Set([...(manifest.files ?? []), 'index.js', 'index.d.ts', 'node.js', 'node.d.ts', 'node/']);
+const files = new Set([...(manifest.files ?? []).filter((f) => f !== 'wx_subscribemsg.js'), 'index.js', 'index.d.ts', 'node.js', 'node.d.ts', 'node/']);
 Object.assign(manifest, {
   type: 'module',
   main: 'index.js',

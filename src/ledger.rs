@@ -54,22 +54,28 @@ impl<'a> Ledger<'a> {
     /// (another tab may have handled the callback and moved the shared localStorage copy on), and on a tie
     /// the sessionStorage one. Fails only when no store can be read at all.
     pub fn records(&self) -> Result<Vec<(String, Record)>> {
-        let mut out: Vec<(String, Record)> = Vec::new();
+        let mut out: Vec<(String, String, Record)> = Vec::new();
         let mut readable = false;
         for store in std::iter::once(self.session).chain(self.backup) {
             let Ok(keys) = store.keys() else { continue };
             readable = true;
             for key in keys.into_iter().filter(|k| k.starts_with(KEY_PREFIX)) {
-                let Some(record) = store.get(&key).ok().flatten().as_deref().and_then(Record::decode) else { continue };
-                match out.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, seen)) if record.state.progress() > seen.state.progress() => *seen = record,
+                let Some(value) = store.get(&key).ok().flatten() else { continue };
+                let seen = out.iter().position(|(k, _, _)| *k == key);
+                // The usual case, an identical copy, needs no second decoding.
+                if seen.is_some_and(|i| out[i].1 == value) {
+                    continue;
+                }
+                let Some(record) = Record::decode(&value) else { continue };
+                match seen {
+                    Some(i) if record.state.progress() > out[i].2.state.progress() => out[i] = (key, value, record),
                     Some(_) => {}
-                    None => out.push((key, record)),
+                    None => out.push((key, value, record)),
                 }
             }
         }
         if readable {
-            Ok(out)
+            Ok(out.into_iter().map(|(key, _, record)| (key, record)).collect())
         } else {
             Err(Error::StorageUnavailable)
         }

@@ -246,8 +246,8 @@ async fn handle(callback: Callback, endpoint: Endpoint, clean_url: bool) -> Resu
     let stores = Stores::open();
     let ledger = stores.ledger();
     let now = now_ms();
+    // No sweep here: records only accumulate through authorize(), which sweeps.
     let mut verified = flow::verify(&callback, &ledger, now)?;
-    ledger.sweep(now);
     if clean_url {
         clean_address(&verified.record);
     }
