@@ -6,9 +6,10 @@ function short(id) {
   return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id;
 }
 
-const STYLE = `
+export const WECHAT_STYLE = `
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
+a{color:#576b95}
 body{margin:0;background:#ededed;color:#191919;font:16px/1.5 -apple-system,BlinkMacSystemFont,"PingFang SC","Helvetica Neue","Microsoft YaHei",Roboto,"Noto Sans CJK SC",sans-serif}
 .bar{position:sticky;top:0;display:flex;align-items:center;justify-content:center;height:48px;background:#ededed;border-bottom:1px solid #dcdcdc;font-weight:600;font-size:17px}
 .bar .sim{position:absolute;right:12px;font-size:11px;font-weight:600;color:#fa9d3b;border:1px solid #fa9d3b;border-radius:4px;padding:1px 6px;letter-spacing:.04em}
@@ -41,7 +42,7 @@ function page(title, body) {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+<style>${WECHAT_STYLE}</style>
 </head>
 <body>
 <header class="bar">WeChat<span class="sim" title="This page stands in for mp.weixin.qq.com">SIMULATOR</span></header>
@@ -54,7 +55,8 @@ ${body}
 }
 
 /** fields: the link's parameters, posted back with the choice to formAction. */
-export function consentPage(link, { openid, inWeChat, formAction, fields }) {
+/** following: whether the simulated user follows the account (null: unknown), which decides where the message lands. */
+export function consentPage(link, { openid, inWeChat, formAction, fields, following = null }) {
   const hidden = fields
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n    ');
@@ -69,6 +71,9 @@ export function consentPage(link, { openid, inWeChat, formAction, fields }) {
     <div><div class="label">Scene</div><div class="value" data-testid="consent-scene">${escapeHtml(link.scene)}</div></div>
   </div>
   <p class="note">Allowing lets it send one message for this scene. Allowing the same scene again does not add more messages.</p>
+  ${following === null ? '' : `<p class="note" data-testid="consent-placement" data-following="${following}">${following
+    ? 'You follow this Service Account: its message will arrive in its chat.'
+    : 'You do not follow this Service Account: its message will arrive in Service Notifications.'} <a href="/inbox">Your inbox</a></p>`}
   <form method="post" action="${escapeHtml(formAction)}" data-testid="consent-form">
     ${hidden}
     <button class="allow" type="submit" name="decision" value="confirm">Allow</button>

@@ -6,6 +6,9 @@
 // - "#wechat_redirect" is a URL fragment: browsers never send it, so no server (WeChat's or this one)
 //   can check it. The simulator accepts links with or without it.
 // - The openid is stable per simulated user (a cookie) and per appid, like WeChat's per-app openid.
+//   The cookie is the same for the simulated inbox (/inbox): one simulated user, one WeChat.
+// - Allow sets the send permit of (openid, template_id, scene) to 1 in the simulated WeChat
+//   (wechat-state.mjs): authorizing the same scene again does not accumulate permits.
 // - A fragment in redirect_url comes back mangled the way it was reported from WeChat: "#/x"
 //   returns as "#%23/x", after the appended query parameters. The package repairs it.
 import crypto from 'node:crypto';
@@ -14,7 +17,7 @@ import { consentPage, errorPage } from './consent-page.mjs';
 import { APPID_RE } from './config.mjs';
 
 export const SIMULATOR_PATH = '/mp/subscribemsg';
-const USER_COOKIE = 'wxsim_user';
+export const USER_COOKIE = 'wxsim_user';
 const PARAMS = ['action', 'appid', 'scene', 'template_id', 'redirect_url', 'reserved'];
 const SCENE_RE = /^(?:0|[1-9][0-9]{0,4})$/;
 const RESERVED_RE = /^[A-Za-z0-9]{0,128}$/;
@@ -90,14 +93,21 @@ export function openidFor(user, appid) {
   return `o${crypto.createHash('sha256').update(`${appid}:${user}`).digest('base64url').slice(0, 27)}`;
 }
 
-export function createSimulator(config, { log = () => {} } = {}) {
-  function user(req, res) {
-    const existing = parseCookies(req.headers.cookie).get(USER_COOKIE);
-    if (existing && /^[0-9a-f]{32}$/.test(existing)) return existing;
-    const fresh = crypto.randomBytes(16).toString('hex');
-    res.setHeader('Set-Cookie', `${USER_COOKIE}=${fresh}; Path=${SIMULATOR_PATH}; HttpOnly; SameSite=Lax; Max-Age=31536000`);
-    return fresh;
-  }
+/**
+ * The simulated WeChat user of this browser (a cookie for the whole site: the consent page and the
+ * inbox share it), created on first sight.
+ */
+export function simulatedUser(req, res) {
+  const existing = parseCookies(req.headers.cookie).get(USER_COOKIE);
+  if (existing && /^[0-9a-f]{32}$/.test(existing)) return existing;
+  const fresh = crypto.randomBytes(16).toString('hex');
+  res.setHeader('Set-Cookie', `${USER_COOKIE}=${fresh}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000`);
+  return fresh;
+}
+
+/** state: the simulated WeChat (wechat-state.mjs), which learns the user and the permit on Allow. */
+export function createSimulator(config, { state, log = () => {} } = {}) {
+  const user = simulatedUser;
 
   return async function handleSimulator(req, res, url) {
     if (url.pathname !== SIMULATOR_PATH) return false;
@@ -109,9 +119,11 @@ export function createSimulator(config, { log = () => {} } = {}) {
         return true;
       }
       const openid = openidFor(user(req, res), config.appid);
+      await state?.seeUser(openid);
       const inWeChat = /MicroMessenger\//i.test(req.headers['user-agent'] ?? '');
       const fields = PARAMS.filter((name) => result.link[name] !== null).map((name) => [name, result.link[name]]);
-      const page = consentPage(result.link, { openid, inWeChat, formAction: SIMULATOR_PATH, fields });
+      const following = state ? state.isFollowing(openid) : null;
+      const page = consentPage(result.link, { openid, inWeChat, formAction: SIMULATOR_PATH, fields, following });
       sendHtml(res, 200, page, { 'Referrer-Policy': 'no-referrer' });
       return true;
     }
@@ -133,6 +145,8 @@ export function createSimulator(config, { log = () => {} } = {}) {
         return true;
       }
       const openid = openidFor(user(req, res), config.appid);
+      if (decision === 'confirm') await state?.authorize(openid, result.link.template_id, result.link.scene);
+      else await state?.seeUser(openid);
       const location = callbackLocation(result.link, { action: decision, openid });
       log(`simulator: ${decision} scene=${result.link.scene} -> ${location.replace(/openid=[^&#]+/, 'openid=…')}`);
       res.writeHead(303, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
