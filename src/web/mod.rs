@@ -18,7 +18,7 @@ use std::pin::Pin;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::address;
-use crate::callback::{Action, Callback};
+use crate::callback::Callback;
 use crate::delivery::Verdict;
 use crate::error::{Error, Result};
 use crate::flow::{self, Context, Request, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
@@ -251,34 +251,29 @@ async fn handle(callback: Callback, endpoint: Endpoint, clean_url: bool) -> Resu
     if clean_url {
         clean_address(&verified.record);
     }
-    let delivered = match &verified.record.state {
-        State::Granted { delivered: true, .. } => true,
-        State::Granted { .. } => {
-            let verdict = match verified.record.undelivered_grant() {
-                Some(grant) => endpoint.deliver(&grant).await,
-                None => Verdict::Retry,
-            };
-            flow::settle(&ledger, &verified.key, &mut verified.record, verdict)?;
-            if let Verdict::Rejected(status) = verdict {
-                return Err(Error::BackendRejected(status));
-            }
-            verdict == Verdict::Delivered
-        }
-        _ => false,
+    let attempt = match verified.record.undelivered_grant() {
+        Some(grant) => Some(endpoint.deliver(&grant).await),
+        None => None,
     };
+    if let Some(verdict) = attempt {
+        flow::settle(&ledger, &verified.key, &mut verified.record, verdict)?;
+        if let Verdict::Rejected(status) = verdict {
+            return Err(Error::BackendRejected(status));
+        }
+    }
     let record = &verified.record;
     let out = object(&[
         ("templateId", record.template_id.as_str().into()),
         ("scene", record.scene.get().into()),
         ("replayed", verified.replayed.into()),
     ]);
-    match (&record.state, callback.action) {
-        (State::Granted { openid, .. }, _) => {
-            set(&out, "status", "granted".into());
-            set(&out, "openid", openid.as_str().into());
-            set(&out, "delivered", delivered.into());
-        }
-        (_, Action::Cancel | Action::Confirm) => set(&out, "status", "cancelled".into()),
+    // verify() leaves only these two kinds of record: granted (delivered or not) and cancelled.
+    if let State::Granted { openid, delivered } = &record.state {
+        set(&out, "status", "granted".into());
+        set(&out, "openid", openid.as_str().into());
+        set(&out, "delivered", (*delivered).into());
+    } else {
+        set(&out, "status", "cancelled".into());
     }
     Ok(out)
 }
