@@ -1,5 +1,7 @@
 // The wx-subscribemsg demo server: the demo pages (www/), the built package (pkg/ at /pkg/), a local
-// WeChat consent simulator (/mp/subscribemsg) and a grant sink (/api/grants). node:http only.
+// WeChat consent simulator (/mp/subscribemsg), a grant sink (/api/grants), the send endpoint
+// (/api/send, with the package's Node entry), a simulator of WeChat's send API (/wxapi/…) and a
+// simulated WeChat inbox (/inbox). node:http only.
 //
 //   npm start                      # builds pkg/, then serves http://127.0.0.1:8080/
 //   PORT=0 node www/server.mjs     # any free port; the URL is printed on the first line
@@ -8,26 +10,36 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createApiSimulator } from './lib/api-simulator.mjs';
 import { ConfigError, ROOT_DIR, WWW_DIR, describeConfig, loadConfig } from './lib/config.mjs';
 import { createFaultSwitch } from './lib/faults.mjs';
 import { openGrantStore } from './lib/grant-store.mjs';
 import { sendHtml, sendJson } from './lib/http.mjs';
+import { INBOX_PATH, createInbox } from './lib/inbox.mjs';
+import { SEND_PATH, SENDS_PATH, createSender, openSendLog } from './lib/send.mjs';
 import { FAULTS_PATH, GRANTS_PATH, createSink } from './lib/sink.mjs';
 import { SIMULATOR_PATH, createSimulator } from './lib/simulator.mjs';
 import { createStaticHandler, isPublicWwwFile } from './lib/static.mjs';
+import { openWeChatState } from './lib/wechat-state.mjs';
 
 /**
  * Starts the demo server. Options:
  * - env: where the configuration is read from (default process.env; see lib/config.mjs)
  * - log: a function receiving each line to print (default console.log; pass () => {} for silence)
  * - pkgDir: the built package served at /pkg/ (default <repo>/pkg)
- * Resolves { url, port, config, server, store, faults, close() }.
+ * Resolves { url, port, config, server, store, sends, wechat, faults, apiBase, close() }.
  */
 export async function startServer({ env = process.env, log = console.log, pkgDir = path.join(ROOT_DIR, 'pkg') } = {}) {
   const config = loadConfig(env);
   const store = await openGrantStore(config.dataDir);
+  const sends = await openSendLog(config.dataDir);
+  const wechat = await openWeChatState(config.dataDir);
   const faults = createFaultSwitch(config.faults);
+  const pkg = await loadNodeEntry(pkgDir, log);
+  // The send API: WX_API_BASE, or this server's own simulator once its address is known.
+  let apiBase = config.wxApiBase || null;
+  const accessToken = config.wxAccessToken || config.simAccessToken;
 
   const publicConfig = () => ({
     appid: config.appid,
@@ -39,6 +51,11 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
     grantEndpoint: GRANTS_PATH,
     faultsEndpoint: FAULTS_PATH,
     pkgBuilt: fs.existsSync(path.join(pkgDir, 'index.js')),
+    // Never the access token: it stays on the server.
+    sendEndpoint: SEND_PATH,
+    sendsEndpoint: SENDS_PATH,
+    sendApi: config.wxApiBase ? 'remote' : 'simulator',
+    inboxUrl: INBOX_PATH,
   });
 
   const handlers = [
@@ -47,8 +64,11 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
       sendJson(res, 200, publicConfig());
       return true;
     },
-    createSimulator(config, { log }),
+    createSimulator(config, { state: wechat, log }),
     createSink(config, { store, faults, log }),
+    createSender({ grants: store, sends, pkg, apiBase: () => apiBase, accessToken, log }),
+    createApiSimulator(config, { state: wechat, log }),
+    createInbox(config, { state: wechat, realApi: Boolean(config.wxApiBase), log }),
     // The business-domain verification file WeChat asks for (MP_verify_*.txt), kept in DATA_DIR.
     createStaticHandler({ root: config.dataDir, mount: '/', allow: (rel) => /^MP_verify_[A-Za-z0-9]+\.txt$/.test(rel) }),
     createStaticHandler({ root: pkgDir, mount: '/pkg/' }),
@@ -79,29 +99,49 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
       resolve();
     });
   }).catch(async (err) => {
-    await store.close();
+    await Promise.all([store.close(), sends.close(), wechat.close()]);
     throw err;
   });
 
   const { port } = server.address();
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`;
-  log(describeConfig(config, { url, authorizeUrl: `${url}${SIMULATOR_PATH.slice(1)}` }).join('\n'));
+  apiBase ??= `${url}wxapi`;
+  log(describeConfig(config, { url, authorizeUrl: `${url}${SIMULATOR_PATH.slice(1)}`, wxApiBase: apiBase }).join('\n'));
   if (shownHost !== config.businessDomain) {
     log(`note: open the pages on the business domain (${config.businessDomain}), e.g. through your tunnel: redirect_url must be on it`);
   }
   if (!publicConfig().pkgBuilt) log(`warning: ${path.join(pkgDir, 'index.js')} is missing: run \`npm run build\` (npm start does it)`);
-  if (store.skipped) log(`warning: skipped ${store.skipped} unreadable line(s) in ${store.file}`);
+  for (const opened of [store, sends, wechat]) {
+    if (opened.skipped) log(`warning: skipped ${opened.skipped} unreadable line(s) in ${opened.file}`);
+  }
+  if (config.wxApiBase && !config.authorizeUrl) {
+    log('note: WX_API_BASE is the real API but consent runs in the local simulator: its openids are not real, so WeChat will answer 40003');
+  }
 
   let closing = null;
   const close = () => {
     closing ??= new Promise((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections?.();
-    }).then(() => store.close());
+    }).then(() => Promise.all([store.close(), sends.close(), wechat.close()]));
     return closing;
   };
-  return { url, port, config, server, store, faults, close };
+  return { url, port, config, server, store, sends, wechat, faults, apiBase, close };
+}
+
+/** The package's Node entry (buildSendRequest, explainErrcode) for /api/send, or null when not built. */
+async function loadNodeEntry(pkgDir, log) {
+  const file = path.join(pkgDir, 'node.js');
+  if (!fs.existsSync(file)) return null;
+  try {
+    const pkg = await import(pathToFileURL(file).href);
+    if (typeof pkg.buildSendRequest === 'function' && typeof pkg.explainErrcode === 'function') return pkg;
+    log(`warning: ${file} has no buildSendRequest/explainErrcode: rebuild the package (npm run build); /api/send is off`);
+  } catch (err) {
+    log(`warning: could not load ${file} (${err.message}); /api/send is off`);
+  }
+  return null;
 }
 
 function notFoundPage(message) {

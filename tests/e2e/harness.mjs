@@ -1,6 +1,7 @@
 // The e2e harness: the demo server (in-process or as `node www/server.mjs` on PORT=0 with a fresh
 // temporary DATA_DIR), Chromium through playwright-core with a WeChat user agent on a 390×844 phone,
-// the sink's API, screenshots under test-results/e2e/, and the steps of the subscription flow.
+// the sink's API, the simulated WeChat's state, screenshots under test-results/e2e/, and the steps of
+// the subscription flow (subscribe, decide, send, open the inbox).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,6 +48,7 @@ export async function startInProcess(env = {}, options = {}) {
     dataDir,
     lines,
     sink: sinkApi(running.url),
+    wechat: wechatApi(running.url),
     async stop({ keepData = false } = {}) {
       await running.close();
       if (!keepData && !env.DATA_DIR) fs.rmSync(dataDir, { recursive: true, force: true });
@@ -99,7 +101,10 @@ export async function startDemo(env = {}) {
 /** The configuration variables of the parent would leak into the server: drop them. */
 function cleanEnv() {
   const env = { ...process.env };
-  for (const name of ['APPID', 'TEMPLATE_ID', 'BUSINESS_DOMAIN', 'HOST', 'PORT', 'DATA_DIR', 'AUTHORIZE_URL', 'FAULTS']) delete env[name];
+  for (const name of [
+    'APPID', 'TEMPLATE_ID', 'BUSINESS_DOMAIN', 'HOST', 'PORT', 'DATA_DIR', 'AUTHORIZE_URL', 'FAULTS',
+    'WX_API_BASE', 'WX_ACCESS_TOKEN', 'SIM_ACCESS_TOKEN',
+  ]) delete env[name];
   return env;
 }
 
@@ -119,6 +124,35 @@ export function sinkApi(base) {
     stats: async () => (await call('GET', '/api/grants')).body.stats,
     setFaults: (faults) => call('PUT', '/api/faults', faults),
     clearFaults: () => call('DELETE', '/api/faults'),
+  };
+}
+
+/**
+ * Allow (or Cancel) on the consent simulator over HTTP, as the simulated user of `cookie` (a new one
+ * without): the simulated WeChat gets the permit. Returns { openid, cookie, location }.
+ */
+export async function consentOverHttp(base, { scene = 1000, template = TEMPLATE_A, cookie, decision = 'confirm', reserved = 'R1' } = {}) {
+  const form = new URLSearchParams({
+    action: 'get_confirm', appid: APPID, scene: String(scene), template_id: template,
+    redirect_url: new URL('/callback.html', base).href, reserved, decision,
+  });
+  const response = await fetch(new URL('/mp/subscribemsg', base), {
+    method: 'POST', body: form, redirect: 'manual', headers: cookie ? { Cookie: cookie } : {},
+  });
+  if (response.status !== 303) throw new Error(`the consent simulator answered ${response.status} instead of 303`);
+  const location = new URL(response.headers.get('location'));
+  return { openid: location.searchParams.get('openid'), cookie: cookie ?? response.headers.get('set-cookie').split(';')[0], location };
+}
+
+/** What the simulated WeChat holds (users, permits, messages, API call counts) and the send log. */
+export function wechatApi(base) {
+  const get = async (pathname) => (await fetch(new URL(pathname, base))).json();
+  return {
+    state: () => get('/wxapi/simulator'),
+    messages: async () => (await get('/wxapi/simulator')).messages,
+    permits: async () => (await get('/wxapi/simulator')).permits,
+    calls: async () => (await get('/wxapi/simulator')).stats.calls,
+    sends: async () => (await get('/api/sends')).sends,
   };
 }
 
@@ -226,6 +260,51 @@ export async function waitForResult(page) {
   }));
 }
 
+/**
+ * On the landing page after a delivered grant: writes the message, presses Send and waits for the
+ * answer on screen (the n-th answer of this page). Returns what the result box shows.
+ */
+export async function sendMessage(page, { title, content, color, url } = {}) {
+  const box = page.getByTestId('send-result');
+  const before = Number(await box.getAttribute('data-answered') ?? 0);
+  if (title !== undefined) await page.getByTestId('send-title').fill(title);
+  if (content !== undefined) await page.getByTestId('send-content').fill(content);
+  if (color !== undefined) await page.locator(`#send-form input[name="color"][value="${color}"]`).check({ force: true });
+  if (url !== undefined) await page.getByTestId('send-url').fill(url);
+  await page.getByTestId('send').click();
+  await page.locator(`[data-testid="send-result"][data-answered="${before + 1}"]`).waitFor();
+  return box.evaluate((node) => ({
+    state: node.dataset.state,
+    errcode: node.dataset.errcode,
+    source: node.dataset.source,
+    title: node.querySelector('[data-testid="send-result-title"]').textContent,
+    errname: node.querySelector('[data-testid="send-errname"]').textContent,
+    meaning: node.querySelector('[data-testid="send-meaning"]').textContent,
+    action: node.querySelector('[data-testid="send-action"]').textContent,
+    sourceText: node.querySelector('[data-testid="send-source"]').textContent,
+    errmsg: node.querySelector('[data-testid="send-errmsg"]').textContent,
+  }));
+}
+
+/** Opens the simulated WeChat inbox (a chat when given) and returns its chats' message counts. */
+export async function openInbox(page, base, chat) {
+  await page.goto(new URL(chat ? `/inbox?chat=${chat}` : '/inbox', base).href);
+  if (chat) await page.getByTestId('thread').waitFor();
+  else await page.getByTestId('inbox').waitFor();
+}
+
+/** The messages of the open inbox conversation, as shown. */
+export async function shownMessages(page) {
+  return page.getByTestId('message').evaluateAll((nodes) => nodes.map((node) => ({
+    title: node.querySelector('[data-testid="message-title"]').textContent,
+    content: node.querySelector('[data-testid="message-content"]').textContent,
+    color: getComputedStyle(node.querySelector('[data-testid="message-content"]')).color,
+    scene: node.dataset.scene,
+    link: node.querySelector('[data-testid="message-link"]')?.dataset.kind ?? null,
+    href: node.querySelector('[data-testid="message-link"]')?.getAttribute('href') ?? null,
+  })));
+}
+
 /** Everything one e2e test file needs: one browser; per scenario a fresh server, data dir and phone. */
 export function e2eSuite({ before, after }) {
   const state = { browser: null };
@@ -243,9 +322,11 @@ export function e2eSuite({ before, after }) {
     const server = await startInProcess(options.env, { pkgDir: PKG_DIR });
     const phone = await newPhone(state.browser, options);
     try {
-      await fn({ ...phone, server, sink: server.sink, base: server.url });
-      // Failing deliveries show up as failed loads: expected where the fault switch is on.
-      const problems = phone.problems.filter((p) => !(options.networkErrors && /^(http|network): .*\/api\/grants$/.test(p)));
+      await fn({ ...phone, server, sink: server.sink, wechat: server.wechat, base: server.url });
+      // Failing deliveries show up as failed loads: expected where the fault switch is on; a refused
+      // send (409, 400, 502) is an answer the scenario expects where it says so.
+      const problems = phone.problems.filter((p) => !(options.networkErrors && /^(http|network): .*\/api\/grants$/.test(p))
+        && !(options.refusedSends && /^http: (409|400|502) POST .*\/api\/send$/.test(p)));
       if (problems.length) throw new Error(`the page reported errors:\n${problems.join('\n')}`);
     } finally {
       await phone.context.close();

@@ -47,13 +47,15 @@ describe('consent simulator', () => {
     const response = await fetch(consentUrl(base));
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type'), /^text\/html/);
-    assert.match(response.headers.get('set-cookie'), /^wxsim_user=[0-9a-f]{32}; Path=\/mp\/subscribemsg; HttpOnly; SameSite=Lax/);
+    // Path=/: the simulated inbox (/inbox) is the same simulated user.
+    assert.match(response.headers.get('set-cookie'), /^wxsim_user=[0-9a-f]{32}; Path=\/; HttpOnly; SameSite=Lax/);
     const html = await response.text();
     assert.match(html, /data-testid="consent"/);
     assert.match(html, /name="decision" value="confirm">Allow/);
     assert.match(html, /name="decision" value="cancel">Cancel/);
     assert.match(html, /data-testid="consent-scene">1000</);
     assert.match(html, /data-testid="consent-not-wechat"/, 'fetch is not WeChat: the page says the simulator lets it through');
+    assert.match(html, /data-testid="consent-placement" data-following="false">You do not follow this Service Account: its message will arrive in Service Notifications\./);
     const inWeChat = await fetch(consentUrl(base), { headers: { 'User-Agent': 'Mozilla/5.0 (iPhone) MicroMessenger/8.0.42(0x18002a2f)' } });
     assert.doesNotMatch(await inWeChat.text(), /data-testid="consent-not-wechat"/);
   });

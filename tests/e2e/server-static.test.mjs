@@ -75,7 +75,7 @@ describe('static files', () => {
   for (const pathname of [
     '/server.mjs', '/lib/config.mjs', '/lib/sink.mjs', '/README-demo.md', '/data/grants.jsonl', '/grants.jsonl',
     '/MP_verify_x.html', '/pkg/..%2f..%2fpackage.json', '/%2e%2e/package.json', '/js/%2e%2e/%2e%2e/package.json',
-    '/pkg/%00', '/.gitignore', '/nope.html',
+    '/pkg/%00', '/.gitignore', '/nope.html', '/sends.jsonl', '/wechat-sim.jsonl', '/lib/send.mjs',
   ]) {
     test(`${pathname} is not served`, async () => {
       const response = await get(pathname);
@@ -101,6 +101,10 @@ describe('static files', () => {
       grantEndpoint: '/api/grants',
       faultsEndpoint: '/api/faults',
       pkgBuilt: true,
+      sendEndpoint: '/api/send',
+      sendsEndpoint: '/api/sends',
+      sendApi: 'simulator',
+      inboxUrl: '/inbox',
     });
   });
 });
@@ -115,6 +119,23 @@ describe('configuration', () => {
     assert.equal(config.dataDir, path.join(ROOT, 'www', 'data'));
     assert.equal(config.authorizeUrl, '');
     assert.deepEqual(config.faults, { queue: [], down: null });
+    assert.equal(config.wxApiBase, '', 'the local send API simulator');
+    assert.equal(config.wxAccessToken, '');
+    assert.equal(config.simAccessToken, 'SIMULATED_ACCESS_TOKEN');
+  });
+
+  test('the send API: WX_API_BASE needs WX_ACCESS_TOKEN; a trailing slash is dropped; bad values are named', () => {
+    const real = loadConfig({ WX_API_BASE: 'https://api.weixin.qq.com/', WX_ACCESS_TOKEN: 'ACCESS_TOKEN_123' });
+    assert.equal(real.wxApiBase, 'https://api.weixin.qq.com');
+    assert.equal(real.wxAccessToken, 'ACCESS_TOKEN_123');
+    assert.throws(() => loadConfig({ WX_API_BASE: 'https://api.weixin.qq.com' }), /WX_ACCESS_TOKEN is required when WX_API_BASE is set/);
+    assert.throws(
+      () => loadConfig({ WX_API_BASE: 'api.weixin.qq.com?x=1', WX_ACCESS_TOKEN: 'has space', SIM_ACCESS_TOKEN: 'é' }),
+      (err) => {
+        assert.deepEqual(err.problems.map((p) => p.split(' ')[0]), ['WX_API_BASE', 'SIM_ACCESS_TOKEN', 'WX_ACCESS_TOKEN']);
+        return true;
+      },
+    );
   });
 
   test('environment overrides', () => {
@@ -159,10 +180,11 @@ describe('the CLI: node www/server.mjs', () => {
       assert.ok(elapsed < 1000, `started in ${Math.round(elapsed)} ms`);
       assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
       const output = server.output();
-      for (const name of ['APPID', 'TEMPLATE_ID', 'BUSINESS_DOMAIN', 'PORT', 'DATA_DIR', 'AUTHORIZE_URL']) {
+      for (const name of ['APPID', 'TEMPLATE_ID', 'BUSINESS_DOMAIN', 'PORT', 'DATA_DIR', 'AUTHORIZE_URL', 'WX_API_BASE', 'WX_ACCESS_TOKEN', 'SIM_ACCESS_TOKEN']) {
         assert.match(output, new RegExp(`^  ${name} +\\S`, 'm'), `${name} is printed`);
       }
       assert.match(output, /^ {2}AUTHORIZE_URL +http:\/\/127\.0\.0\.1:\d+\/mp\/subscribemsg \(local simulator\)/m);
+      assert.match(output, /^ {2}WX_API_BASE +http:\/\/127\.0\.0\.1:\d+\/wxapi \(local send API simulator\)/m);
       assert.equal((await fetch(server.url)).status, 200);
     } finally {
       await server.stop();
@@ -171,7 +193,9 @@ describe('the CLI: node www/server.mjs', () => {
   });
 
   test('an invalid configuration exits 1 and names the variable', async () => {
-    const { code, output } = await run(['www/server.mjs'], { APPID: 'not-an-appid', PORT: '0', DATA_DIR: tempDataDir() });
+    const dataDir = tempDataDir();
+    const { code, output } = await run(['www/server.mjs'], { APPID: 'not-an-appid', PORT: '0', DATA_DIR: dataDir });
+    fs.rmSync(dataDir, { recursive: true, force: true });
     assert.equal(code, 1);
     assert.match(output, /APPID must be "wx" followed by 16 lowercase hex digits/);
   });
@@ -180,7 +204,9 @@ describe('the CLI: node www/server.mjs', () => {
     const blocker = net.createServer();
     await new Promise((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {
-      const { code, output } = await run(['www/server.mjs'], { PORT: String(blocker.address().port), DATA_DIR: tempDataDir() });
+      const dataDir = tempDataDir();
+      const { code, output } = await run(['www/server.mjs'], { PORT: String(blocker.address().port), DATA_DIR: dataDir });
+      fs.rmSync(dataDir, { recursive: true, force: true });
       assert.equal(code, 1);
       assert.match(output, /is in use; set PORT/);
     } finally {

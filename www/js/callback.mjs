@@ -1,13 +1,16 @@
 // The landing page WeChat returns to: handleCallback() checks the answer against the subscription
 // started here, delivers a granted one to the grant sink and cleans the address bar. The result is
 // also kept in history.state, so a reload or back/forward shows it again once the address is clean.
+// After a delivered grant, the send card (send.mjs) lets the demo backend push its one message.
 import { $, errorText, loadConfig, loadPackage, mountSinkPanel, setText, short } from './demo.mjs';
+import { mountSendCard } from './send.mjs';
 
 const CALLBACK_PARAMS = ['openid', 'template_id', 'action', 'scene', 'reserved'];
 const result = $('[data-testid="result"]');
 
 const config = await loadConfig();
 const sink = mountSinkPanel(config);
+const sendCard = mountSendCard(config, { onSent: () => sink.refresh() });
 showAddress();
 window.addEventListener('hashchange', showAddress);
 const pkg = await loadPackage();
@@ -53,6 +56,8 @@ function render(outcome, { restored = false } = {}) {
   const scene = granted ? Math.min(Number(outcome.scene) + 1, 10000) : Number(outcome.scene);
   next.textContent = granted ? 'Subscribe another scene' : 'Subscribe again';
   next.href = `/?${new URLSearchParams({ template: outcome.templateId, scene: String(scene) })}`;
+  // The grant reached the backend: it may send its one message now.
+  sendCard.show(granted && outcome.delivered && outcome.reserved ? { reserved: outcome.reserved, scene: outcome.scene } : null);
 }
 
 function renderError(err) {
@@ -73,10 +78,13 @@ function renderEmpty() {
   setText('[data-testid="result-text"]', 'This page shows the answer WeChat sends back after you subscribe.');
 }
 
-/** A structured-cloneable copy of a Result, for history.state. */
-function plain({ status, openid, templateId, scene, delivered, replayed }) {
+/**
+ * A structured-cloneable copy of a Result, for history.state. `reserved` (read from the callback
+ * address, verified by handleCallback) names the grant for the demo backend's /api/send.
+ */
+function plain({ status, openid, templateId, scene, delivered, replayed }, reserved) {
   return status === 'granted'
-    ? { status, openid, templateId, scene, delivered, replayed }
+    ? { status, openid, templateId, scene, delivered, replayed, reserved }
     : { status, templateId, scene, replayed };
 }
 
@@ -115,7 +123,8 @@ $('[data-testid="retry"]').addEventListener('click', async (event) => {
 const query = new URLSearchParams(location.search);
 if (CALLBACK_PARAMS.some((name) => query.has(name))) {
   try {
-    const outcome = plain(await pkg.handleCallback({ grantEndpoint: config.grantEndpoint }));
+    const reserved = query.get('reserved');
+    const outcome = plain(await pkg.handleCallback({ grantEndpoint: config.grantEndpoint }), reserved);
     remember(outcome);
     render(outcome);
   } catch (err) {

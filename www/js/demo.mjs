@@ -131,26 +131,32 @@ export function mountSinkPanel(config, container = $('[data-testid="sink"]')) {
     buttons.down.setAttribute('aria-pressed', String(mode === 'down'));
   }
 
-  function showGrants(grants) {
+  /** used: the reserved values whose one message is spent (from the send log). */
+  function showGrants(grants, used) {
     count.textContent = `${grants.length} grant${grants.length === 1 ? '' : 's'} stored`;
     list.dataset.count = String(grants.length);
     list.replaceChildren(...grants.slice(-10).reverse().map((g) => {
       const item = document.createElement('li');
       const when = new Date(g.received_at).toLocaleTimeString();
-      item.innerHTML = '<strong></strong> · <span></span><br><span class="mono"></span>';
+      item.innerHTML = '<strong></strong> · <span></span> <span class="chip"></span><br><span class="mono"></span>';
       item.children[0].textContent = `Scene ${g.scene}`;
       item.children[1].textContent = `template ${short(g.template_id)} · ${when}`;
-      item.children[3].textContent = `openid ${g.openid}`;
+      item.children[2].textContent = used.has(g.reserved) ? 'message used' : 'can send 1';
+      item.children[2].dataset.used = String(used.has(g.reserved));
+      item.children[4].textContent = `openid ${g.openid}`;
       return item;
     }));
   }
 
   async function refresh() {
     try {
-      const response = await fetch(config.grantEndpoint, { cache: 'no-store' });
+      const [response, sends] = await Promise.all([
+        fetch(config.grantEndpoint, { cache: 'no-store' }),
+        fetch(config.sendsEndpoint, { cache: 'no-store' }).then((r) => r.json()).catch(() => ({ sends: [] })),
+      ]);
       const body = await response.json();
       showFaults(body.faults);
-      showGrants(body.grants);
+      showGrants(body.grants, new Set(sends.sends.filter((s) => s.consumed).map((s) => s.reserved)));
     } catch {
       status.dataset.faults = 'unreachable';
       status.lastChild.textContent = 'Unreachable';

@@ -15,7 +15,12 @@ export const DEFAULTS = Object.freeze({
   DATA_DIR: path.join(WWW_DIR, 'data'),
   AUTHORIZE_URL: '', // empty: the local simulator, http://HOST:PORT/mp/subscribemsg
   FAULTS: '',
+  WX_API_BASE: '', // empty: the local send API simulator, http://HOST:PORT/wxapi
+  WX_ACCESS_TOKEN: '', // empty: the simulator's token (required with another WX_API_BASE)
+  SIM_ACCESS_TOKEN: 'SIMULATED_ACCESS_TOKEN', // the only access_token the send API simulator accepts
 });
+
+const TOKEN_RE = /^[\x21-\x7e]{1,512}$/;
 
 export const APPID_RE = /^wx[0-9a-f]{16}$/;
 export const TEMPLATE_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -76,6 +81,20 @@ export function loadConfig(env = process.env) {
     }
   }
 
+  const wxApiBase = get('WX_API_BASE').replace(/\/+$/, '');
+  if (wxApiBase) {
+    let u = null;
+    try { u = new URL(wxApiBase); } catch { /* reported below */ }
+    if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash || u.username || u.password) {
+      problems.push(`WX_API_BASE must be an absolute http(s) URL without query or fragment, such as https://api.weixin.qq.com, got ${JSON.stringify(wxApiBase)}`);
+    }
+  }
+  const simAccessToken = get('SIM_ACCESS_TOKEN');
+  if (!TOKEN_RE.test(simAccessToken)) problems.push('SIM_ACCESS_TOKEN must be 1..512 printable ASCII characters without spaces');
+  const wxAccessToken = get('WX_ACCESS_TOKEN');
+  if (wxAccessToken && !TOKEN_RE.test(wxAccessToken)) problems.push('WX_ACCESS_TOKEN must be 1..512 printable ASCII characters without spaces (the access_token itself, not a URL)');
+  else if (wxApiBase && !wxAccessToken) problems.push('WX_ACCESS_TOKEN is required when WX_API_BASE is set (see www/README-demo.md, "Sending for real")');
+
   let faults = { queue: [], down: null };
   try {
     faults = parseFaults(get('FAULTS'));
@@ -84,7 +103,10 @@ export function loadConfig(env = process.env) {
   }
 
   if (problems.length) throw new ConfigError(problems);
-  return { appid, templateIds, businessDomain, host, port, dataDir, authorizeUrl, faults, sources };
+  return {
+    appid, templateIds, businessDomain, host, port, dataDir, authorizeUrl, faults,
+    wxApiBase, wxAccessToken, simAccessToken, sources,
+  };
 }
 
 /**
@@ -112,8 +134,8 @@ export function parseFault(token) {
   throw new Error(`${JSON.stringify(token)} is not a fault: use an HTTP status from 400 to 599 or "reset"`);
 }
 
-/** The lines printed at start: every variable, its value and where it came from. */
-export function describeConfig(config, { url, authorizeUrl }) {
+/** The lines printed at start: every variable, its value and where it came from. The access token is never printed. */
+export function describeConfig(config, { url, authorizeUrl, wxApiBase }) {
   const mark = (name) => (config.sources[name] === 'default' ? '  (default)' : '');
   const faults = [...config.faults.queue, ...(config.faults.down ? [`down:${config.faults.down}`] : [])].join(',');
   const rows = [
@@ -125,6 +147,9 @@ export function describeConfig(config, { url, authorizeUrl }) {
     ['DATA_DIR', config.dataDir],
     ['AUTHORIZE_URL', config.authorizeUrl ? config.authorizeUrl : `${authorizeUrl} (local simulator)`],
     ['FAULTS', faults || '(none)'],
+    ['WX_API_BASE', config.wxApiBase ? config.wxApiBase : `${wxApiBase} (local send API simulator)`],
+    ['WX_ACCESS_TOKEN', config.wxAccessToken ? `(set, ${config.wxAccessToken.length} characters, not shown)` : '(the simulator\'s SIM_ACCESS_TOKEN)'],
+    ['SIM_ACCESS_TOKEN', config.simAccessToken],
   ];
   return [`wx-subscribemsg demo: ${url}`, ...rows.map(([k, v]) => `  ${k.padEnd(17)}${v}${mark(k)}`)];
 }
