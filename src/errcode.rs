@@ -47,6 +47,10 @@ const TABLE: &[Errcode] = &[
     Errcode { errcode: -1, name: "system_busy", meaning: "WeChat's system is busy.", action: "Retry after a short wait, with backoff.", retry: Retry::Later },
     Errcode { errcode: 40001, name: "invalid_credential", meaning: "The access_token is invalid or not the latest (another server refreshed it, or the AppSecret is wrong).", action: "Get a fresh access_token from your single token service and retry once.", retry: Retry::AfterTokenRefresh },
     Errcode { errcode: 42001, name: "access_token_expired", meaning: "The access_token expired (they last 2 hours).", action: "Get a fresh access_token and retry once.", retry: Retry::AfterTokenRefresh },
+    Errcode { errcode: 41001, name: "access_token_missing", meaning: "The request has no access_token.", action: "Add ?access_token= to the URL (from your token service) and retry.", retry: Retry::AfterTokenRefresh },
+    Errcode { errcode: 40164, name: "invalid_ip", meaning: "The calling server's IP address is not on the account's IP whitelist.", action: "Add the server's outbound IP to the whitelist under Settings > Basic configuration; do not retry until then.", retry: Retry::No },
+    Errcode { errcode: 45009, name: "api_limit_reached", meaning: "The account reached the API's daily call quota.", action: "Retry after the quota resets (next day), or clear the quota on the platform.", retry: Retry::Later },
+    Errcode { errcode: 47001, name: "data_format_error", meaning: "The body is not valid JSON or not in the expected shape.", action: "Send the body buildSendRequest returns, as JSON, with Content-Type: application/json; do not retry.", retry: Retry::No },
     Errcode { errcode: 40003, name: "invalid_openid", meaning: "touser is not an openid of this Service Account.", action: "Check that the grant came from this AppID's consent callback; do not retry.", retry: Retry::No },
     Errcode { errcode: 40037, name: "invalid_template_id", meaning: "template_id is not a one-time subscription template of this account (often a 'subscription notification' template used by mistake).", action: "Use the template ID from the interface permission list's one-time subscription entry; do not retry.", retry: Retry::No },
     Errcode { errcode: 43101, name: "user_refused", meaning: "The user has not authorized this template and scene, or the one permit of the authorization is already used (authorizing again under the same scene does not add permits).", action: "Ask the user to subscribe again; a second message at once needs a second scene.", retry: Retry::No },
@@ -109,6 +113,10 @@ mod tests {
             (43101, "user_refused", Retry::No),
             (47003, "argument_invalid", Retry::No),
             (48001, "api_unauthorized", Retry::No),
+            (41001, "access_token_missing", Retry::AfterTokenRefresh),
+            (40164, "invalid_ip", Retry::No),
+            (45009, "api_limit_reached", Retry::Later),
+            (47001, "data_format_error", Retry::No),
         ] {
             let row = explain(code);
             assert_eq!((row.errcode, row.name, row.retry), (code, name, retry));

@@ -63,9 +63,9 @@ pub enum Error {
     BackendRejected(u16),
     /// `invalid_openid`: not an openid (1..=64 of `[A-Za-z0-9_-]`).
     InvalidOpenid,
-    /// `invalid_title`: the message title is empty or longer than 15 characters.
+    /// `invalid_title`: the message title is blank, longer than 15 characters, or has control characters.
     InvalidTitle,
-    /// `invalid_content`: the message content is empty or longer than 200 characters.
+    /// `invalid_content`: the message content is blank, longer than 200 characters, or has control characters.
     InvalidContent,
     /// `invalid_color`: not `#RRGGBB`.
     InvalidColor,
@@ -142,8 +142,8 @@ impl Error {
             Error::TemplateMismatch => "the callback's template_id differs from the one that was authorized: the callback was tampered with; the pending subscription is kept",
             Error::SceneMismatch => "the callback's scene differs from the one that was authorized: the callback was tampered with; the pending subscription is kept",
             Error::InvalidOpenid => "openid must be the user's openid for this Service Account, as the callback gave it: 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'",
-            Error::InvalidTitle => "title must be 1 to 15 characters (characters, not bytes: 15 Chinese characters fit)",
-            Error::InvalidContent => "content must be 1 to 200 characters",
+            Error::InvalidTitle => "title must be 1 to 15 characters (characters, not bytes: 15 Chinese characters fit), not blank, without line breaks or control characters",
+            Error::InvalidContent => "content must be 1 to 200 characters, not blank, without control characters other than line breaks",
             Error::InvalidColor => "color must be '#' followed by 6 hex digits, such as '#173177'",
             Error::InvalidUrl => "url must be an absolute http or https URL without a user name or password",
             Error::InvalidMiniprogram => "miniprogram.appid must be the mini program's AppID ('wx' and 16 hex digits), and pagepath, when given, a non-empty path without spaces",

@@ -110,17 +110,20 @@ fn scene_as_string<S: Serializer>(scene: &Scene, serializer: S) -> std::result::
     serializer.serialize_str(&scene.to_decimal())
 }
 
-fn chars_within(s: &str, max: usize) -> bool {
-    !s.is_empty() && s.chars().count() <= max
+/// Non-blank, at most `max` characters (Unicode scalar values, as WeChat's limits are stated in characters, not
+/// bytes), and free of control characters other than those in `allowed`.
+fn is_text(s: &str, max: usize, allowed: &[char]) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(|c| c.is_control() && !allowed.contains(&c))
 }
 
 impl SendRequest {
     /// Validates `message` for the grant (`openid`, `template_id`, `scene`) and builds the body.
     pub fn new(openid: OpenId, template_id: TemplateId, scene: Scene, message: Message<'_>) -> Result<Self> {
-        if !chars_within(message.title, MAX_TITLE_CHARS) {
+        if !is_text(message.title, MAX_TITLE_CHARS, &[]) {
             return Err(Error::InvalidTitle);
         }
-        if !chars_within(message.content, MAX_CONTENT_CHARS) {
+        // A line break is fine in a message body; other control characters never are.
+        if !is_text(message.content, MAX_CONTENT_CHARS, &['\n']) {
             return Err(Error::InvalidContent);
         }
         if let Some(color) = message.color {
@@ -188,6 +191,16 @@ mod tests {
         assert!(request(1, msg("t", &"字".repeat(200))).is_ok());
         assert_eq!(request(1, msg("t", &"字".repeat(201))), Err(Error::InvalidContent));
         assert_eq!(request(1, msg("t", "")), Err(Error::InvalidContent));
+    }
+
+    #[test]
+    fn refuses_blank_text_and_control_characters() {
+        assert_eq!(request(1, msg("   ", "c")), Err(Error::InvalidTitle));
+        assert_eq!(request(1, msg("a\nb", "c")), Err(Error::InvalidTitle));
+        assert_eq!(request(1, msg("a\0b", "c")), Err(Error::InvalidTitle));
+        assert_eq!(request(1, msg("t", " \n ")), Err(Error::InvalidContent));
+        assert_eq!(request(1, msg("t", "a\u{7}b")), Err(Error::InvalidContent));
+        assert!(request(1, msg("t", "line one\nline two")).is_ok());
     }
 
     #[test]

@@ -101,16 +101,18 @@ pub fn build_send_request(#[wasm_bindgen(unchecked_param_type = "SendOptions")] 
 
 /// What an errcode of the send API means and what to do about it.
 #[wasm_bindgen(js_name = explainErrcode, unchecked_return_type = "ErrcodeExplanation")]
-pub fn explain_errcode(errcode: f64) -> JsValue {
-    let row = errcode::explain(if errcode.fract() == 0.0 { errcode as i64 } else { i64::MIN });
-    object(&[
-        ("errcode", JsValue::from_f64(errcode)),
+pub fn explain_errcode(#[wasm_bindgen(unchecked_param_type = "number")] errcode: JsValue) -> Result<JsValue, JsValue> {
+    // A number as WeChat sends it: no strings, fractions or NaN passed off as an errcode.
+    let code = errcode.as_f64().filter(|n| n.fract() == 0.0 && n.abs() < 1e15).ok_or(Error::InvalidOption("errcode"))?;
+    let row = errcode::explain(code as i64);
+    Ok(object(&[
+        ("errcode", code.into()),
         ("name", row.name.into()),
         ("ok", (row.retry == Retry::Done).into()),
         ("meaning", row.meaning.into()),
         ("action", row.action.into()),
         ("retry", row.retry.as_str().into()),
-    ])
+    ]))
 }
 
 #[cfg(test)]
@@ -139,10 +141,14 @@ mod tests {
 
     #[test]
     fn explain_errcode_gives_the_row() {
-        let row = explain_errcode(43101.0);
+        let row = explain_errcode(43101.into()).unwrap();
         assert_eq!(Reflect::get(&row, &"name".into()).unwrap(), "user_refused");
         assert_eq!(Reflect::get(&row, &"ok".into()).unwrap(), false);
-        assert_eq!(Reflect::get(&explain_errcode(0.0), &"retry".into()).unwrap(), "done");
-        assert_eq!(Reflect::get(&explain_errcode(1.5), &"name".into()).unwrap(), "unknown");
+        assert_eq!(Reflect::get(&explain_errcode(0.into()).unwrap(), &"retry".into()).unwrap(), "done");
+        assert_eq!(Reflect::get(&explain_errcode(12345.into()).unwrap(), &"name".into()).unwrap(), "unknown");
+        for bad in [JsValue::from(1.5), JsValue::from(f64::NAN), JsValue::from("43101"), JsValue::NULL] {
+            let error = explain_errcode(bad).unwrap_err();
+            assert_eq!(Reflect::get(&error, &"code".into()).unwrap(), "invalid_option");
+        }
     }
 }

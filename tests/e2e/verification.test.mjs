@@ -109,13 +109,8 @@ describe('callback verification', () => {
     });
   });
 
-  // TODO(package): the first tab's sessionStorage still says "pending" and wins over the localStorage
-  // copy that says "granted, delivered": the grant is POSTed a second time (the sink answers 200
-  // duplicate) and the result says replayed: false. Drop `todo` once the package prefers the more
-  // advanced of the two records.
-  test('the callback opens in a new tab (a fresh sessionStorage): still granted, once', {
-    todo: 'package: a stale sessionStorage "pending" record wins over the localStorage copy',
-  }, async () => {
+  // The first tab's sessionStorage still says "pending"; the shared localStorage copy, further along, wins.
+  test('the callback opens in a new tab (a fresh sessionStorage): still granted, once', async () => {
     await suite.scenario(async ({ page, context, base, sink }) => {
       await openSubscribePage(page, base);
       await subscribe(page, { scene: 1000 });
