@@ -1,4 +1,4 @@
-// www/README-demo.md's backend example ("A backend that sends"), run as written: the block is saved as
+// README.md's backend example ("A backend that sends"), run as written: the block is saved as
 // send-message.mjs next to a node_modules/wx-subscribemsg that is the built package, and run with Node
 // against the demo server's send API simulator, on grants the demo's sink stored.
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { APPID, PKG_DIR, ROOT, TEMPLATE_A, consentOverHttp, requirePackage, startInProcess, tempDataDir } from './harness.mjs';
 
-const readme = fs.readFileSync(path.join(ROOT, 'www', 'README-demo.md'), 'utf8');
+const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const block = /<!-- readme-demo:send-message[^>]*-->\s*```js\n([\s\S]*?)```/.exec(readme)?.[1];
 
 function run(dir, args, env) {
@@ -19,14 +19,14 @@ function run(dir, args, env) {
   });
 }
 
-describe('README-demo: the backend that sends', () => {
+describe('README: the backend that sends', () => {
   let server;
   let dir;
   let env;
   const grants = [];
 
   before(async () => {
-    assert.ok(block, 'www/README-demo.md lost its readme-demo:send-message block');
+    assert.ok(block, 'README.md lost its readme-demo:send-message block');
     requirePackage();
     server = await startInProcess({}, { pkgDir: PKG_DIR });
     dir = tempDataDir();

@@ -93,7 +93,7 @@ export function loadConfig(env = process.env) {
   if (!TOKEN_RE.test(simAccessToken)) problems.push('SIM_ACCESS_TOKEN must be 1..512 printable ASCII characters without spaces');
   const wxAccessToken = get('WX_ACCESS_TOKEN');
   if (wxAccessToken && !TOKEN_RE.test(wxAccessToken)) problems.push('WX_ACCESS_TOKEN must be 1..512 printable ASCII characters without spaces (the access_token itself, not a URL)');
-  else if (wxApiBase && !wxAccessToken) problems.push('WX_ACCESS_TOKEN is required when WX_API_BASE is set (see www/README-demo.md, "Sending for real")');
+  else if (wxApiBase && !wxAccessToken) problems.push('WX_ACCESS_TOKEN is required when WX_API_BASE is set (see README.md, "Sending for real")');
 
   let faults = { queue: [], down: null };
   try {
