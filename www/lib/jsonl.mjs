@@ -1,5 +1,5 @@
-// A durable append-only log of JSON objects, one per line (DATA_DIR/*.jsonl), for the send log and
-// the simulated WeChat's state. Like the grant store: every append is fsync'ed before it resolves,
+// A durable append-only log of JSON objects, one per line (DATA_DIR/*.jsonl), for the grants, the send log and
+// the simulated WeChat's state. Every append is fsync'ed before it resolves,
 // appends are serialised (so check-then-append is atomic inside transaction()), and the file is
 // replayed at start; a line torn by a crash mid-write was never acknowledged and is skipped.
 import fs from 'node:fs';
