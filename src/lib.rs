@@ -39,5 +39,11 @@ pub use params::{AppId, OpenId, Reserved, Scene, TemplateId};
 pub use record::{Grant, Record, State};
 pub use redirect::RedirectUrl;
 
+/// Talc instead of Rust's default dlmalloc: the module is downloaded on a phone, and talc is about half
+/// dlmalloc's size in wasm for the handful of small allocations a page makes here.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
