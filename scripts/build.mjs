@@ -25,21 +25,31 @@ wasmPack('pkg/node', '--features', 'backend');
 for (const extra of ['package.json', 'README.md', '.gitignore']) rmSync(join(pkg, 'node', extra), { force: true });
 
 const browser = ['authorize', 'buildLink', 'handleCallback', 'isWeChat', 'parseCallback', 'retryDeliveries', 'weChatVersion'];
-const server = [...browser, 'buildSendRequest', 'explainErrcode'];
+// The Node entry has what works without a browser page, plus the server side of Step 2.
+const server = ['buildLink', 'isWeChat', 'parseCallback', 'weChatVersion', 'buildSendRequest', 'explainErrcode'];
 const types = ['AuthorizeOptions', 'CallbackParams', 'CallbackResult', 'CancelledResult', 'DeliveryOptions', 'GrantedResult',
   'HandleCallbackOptions', 'LinkOptions', 'RetryResult', 'SubscribeError', 'SubscribeErrorCode'];
 const serverTypes = [...types, 'ErrcodeExplanation', 'SendOptions', 'SendRequestBody'];
 const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}';\n`;
 
-// The entry is wasm-bindgen's glue itself plus the init call (top-level await), so importing is all a page
-// does, and the page fetches two files (entry, then wasm) rather than a chain of three. Browsers and bundlers
-// (Vite, webpack 5) resolve the wasm next to it through new URL(…, import.meta.url).
+// The entry is wasm-bindgen's glue itself, the asynchronous delivery (js/delivery.js) bound to the core's
+// internal exports, and the init call (top-level await), so importing is all a page does and the page
+// fetches two files (entry, then wasm) rather than a chain. Browsers and bundlers (Vite, webpack 5) resolve
+// the wasm next to it through new URL(…, import.meta.url).
 const glue = readFileSync(join(pkg, 'wx_subscribemsg.js'), 'utf8');
 if (!glue.includes('export { initSync, __wbg_init as default };')) {
   throw new Error('wasm-bindgen glue changed shape: scripts/build.mjs expects its __wbg_init export');
 }
+const delivery = readFileSync(join(root, 'js', 'delivery.js'), 'utf8').replace('export function delivery(', 'function delivery(');
 writeFileSync(join(pkg, 'index.js'), `${glue}
-// Added by scripts/build.mjs: initialise once, at import.
+// Added by scripts/build.mjs from js/delivery.js: fetch, timeouts and retries around the core.
+${delivery}
+export const { handleCallback, retryDeliveries } = delivery({
+  deliveryOptions: _deliveryOptions, callbackReserved: _callbackReserved, verifyCallback: _verifyCallback,
+  settleGrant: _settleGrant, owedGrants: _owedGrants, backoffMs: _backoffMs,
+});
+
+// Initialise once, at import.
 await __wbg_init({ module_or_path: new URL('./wx_subscribemsg_bg.wasm', import.meta.url) });
 `);
 rmSync(join(pkg, 'wx_subscribemsg.js'));

@@ -2,12 +2,13 @@
 //! history and fetch (stubbed per test for fault sequences). Run with `wasm-pack test --headless --chrome`.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Promise, Reflect, JSON};
+use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use wx_subscribemsg::callback::{wechat_answer, Action};
-use wx_subscribemsg::web::{authorize, build_link, handle_callback, is_wechat, parse_callback, retry_deliveries, wechat_version};
+use wx_subscribemsg::web::delivery::{backoff, callback_reserved, delivery_options, owed_grants, settle_grant, verify_callback};
+use wx_subscribemsg::web::{authorize, build_link, is_wechat, parse_callback, wechat_version};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -56,6 +57,42 @@ extern "C" {
     fn origin() -> String;
     fn sleep(ms: u32) -> Promise;
     fn js(text: &str) -> JsValue;
+}
+
+// The package's delivery layer, bound to the core exactly as scripts/build.mjs binds it in the entry module.
+#[wasm_bindgen(module = "/js/delivery.js")]
+extern "C" {
+    fn delivery(core: &JsValue) -> JsValue;
+}
+
+thread_local! {
+    /// One binding for the whole page, as in the package: concurrent calls share its in-flight map.
+    static BOUND: JsValue = {
+        let core = Object::new();
+        let bind = |name: &str, f: JsValue| Reflect::set(&core, &name.into(), &f).unwrap();
+        bind("deliveryOptions", Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(delivery_options).into_js_value());
+        bind("callbackReserved", Closure::<dyn Fn(JsValue) -> Result<String, JsValue>>::new(callback_reserved).into_js_value());
+        bind("verifyCallback", Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(verify_callback).into_js_value());
+        bind("settleGrant", Closure::<dyn Fn(String, u16) -> Result<bool, JsValue>>::new(|k: String, s| settle_grant(&k, s)).into_js_value());
+        bind("owedGrants", Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(owed_grants).into_js_value());
+        bind("backoffMs", Closure::<dyn Fn(u32, u32) -> u32>::new(backoff).into_js_value());
+        delivery(&core.into())
+    };
+}
+
+fn call(name: &str, options: JsValue) -> Promise {
+    BOUND.with(|bound| {
+        let f: Function = Reflect::get(bound, &name.into()).unwrap().unchecked_into();
+        f.call1(&JsValue::NULL, &options).unwrap().unchecked_into()
+    })
+}
+
+fn handle_callback(options: JsValue) -> Promise {
+    call("handleCallback", options)
+}
+
+fn retry_deliveries(options: JsValue) -> Promise {
+    call("retryDeliveries", options)
 }
 
 const APPID: &str = "wxaba38c7f163da69b";

@@ -3,31 +3,23 @@
 
 #[cfg(feature = "backend")]
 mod backend;
+pub mod delivery;
 mod error;
 mod options;
-mod post;
 mod storage;
 
-use std::cell::RefCell;
-
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
-use std::future::Future;
-use std::pin::Pin;
-
-use wasm_bindgen_futures::JsFuture;
 
 use crate::address;
 use crate::callback::Callback;
-use crate::delivery::Verdict;
 use crate::error::{Error, Result};
 use crate::flow::{self, Context, Request, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
 use crate::link::Link;
 use crate::params::Reserved;
-use crate::record::{Record, State};
+use crate::record::Record;
 use crate::ua;
 use options::Options;
-use post::Endpoint;
 use storage::Stores;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -120,6 +112,18 @@ export interface CancelledResult {
 
 export type CallbackResult = GrantedResult | CancelledResult;
 
+/**
+ * Verifies the callback on the landing page, posts the grant to grantEndpoint (retrying 408, 429, 5xx,
+ * network errors and timeouts), and cleans the address. Concurrent calls for one callback share one POST.
+ */
+export function handleCallback(options: HandleCallbackOptions): Promise<CallbackResult>;
+
+/**
+ * Posts every grant still owed to the backend (from this tab's sessionStorage or any tab's localStorage
+ * copy). Call it on any page load, or from a "try again" button.
+ */
+export function retryDeliveries(options: DeliveryOptions): Promise<RetryResult>;
+
 /** Counts after retryDeliveries(). */
 export interface RetryResult {
   delivered: number;
@@ -193,119 +197,6 @@ pub fn parse_callback(#[wasm_bindgen(unchecked_param_type = "string")] query: Js
     Ok(out)
 }
 
-/// One `future_to_promise` for every async export: each distinct future type would otherwise get its own
-/// copy of the executor glue in the module.
-fn spawn(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
-    let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
-    wasm_bindgen_futures::future_to_promise(boxed)
-}
-
-thread_local! {
-    /// Callbacks being handled on this page, by nonce, so a second concurrent call shares the first's POST.
-    static IN_FLIGHT: RefCell<Vec<(String, Promise)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Verifies the callback on the landing page, posts the grant to `grantEndpoint`, and cleans the address.
-#[wasm_bindgen(js_name = handleCallback, unchecked_return_type = "Promise<CallbackResult>")]
-pub fn handle_callback(#[wasm_bindgen(unchecked_param_type = "HandleCallbackOptions")] options: JsValue) -> Promise {
-    let started = (|| -> Result<(Callback, Endpoint, bool)> {
-        let options = Options::new(options, "options")?;
-        let endpoint = Endpoint::from_options(&options)?;
-        let clean_url = options.opt_bool("cleanUrl", true)?;
-        let query = match options.opt_string("query")? {
-            Some(query) => query,
-            None => web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default(),
-        };
-        Ok((Callback::parse(&query)?, endpoint, clean_url))
-    })();
-    let (callback, endpoint, clean_url) = match started {
-        Ok(started) => started,
-        Err(e) => return Promise::reject(&e.into()),
-    };
-    let reserved = callback.reserved.as_str().to_owned();
-    if let Some(shared) = IN_FLIGHT.with_borrow(|f| f.iter().find(|(r, _)| *r == reserved).map(|(_, p)| p.clone())) {
-        // Same outcome, marked as the replay it is.
-        return spawn(async move {
-            let first = JsFuture::from(shared).await?;
-            let copy = Object::assign(&Object::new(), first.unchecked_ref());
-            set(&copy, "replayed", true.into());
-            Ok(copy.into())
-        });
-    }
-    let key = reserved.clone();
-    let promise = spawn(async move {
-        let result = handle(callback, endpoint, clean_url).await;
-        IN_FLIGHT.with_borrow_mut(|f| f.retain(|(r, _)| *r != key));
-        result.map_err(JsValue::from)
-    });
-    IN_FLIGHT.with_borrow_mut(|f| f.push((reserved, promise.clone())));
-    promise
-}
-
-async fn handle(callback: Callback, endpoint: Endpoint, clean_url: bool) -> Result<JsValue> {
-    let stores = Stores::open();
-    let ledger = stores.ledger();
-    let now = now_ms();
-    // No sweep here: records only accumulate through authorize(), which sweeps.
-    let mut verified = flow::verify(&callback, &ledger, now)?;
-    if clean_url {
-        clean_address(&verified.record);
-    }
-    let attempt = match verified.record.undelivered_grant() {
-        Some(grant) => Some(endpoint.deliver(&grant).await),
-        None => None,
-    };
-    if let Some(verdict) = attempt {
-        flow::settle(&ledger, &verified.key, &mut verified.record, verdict)?;
-        if let Verdict::Rejected(status) = verdict {
-            return Err(Error::BackendRejected(status));
-        }
-    }
-    let record = &verified.record;
-    let out = object(&[
-        ("templateId", record.template_id.as_str().into()),
-        ("scene", record.scene.get().into()),
-        ("replayed", verified.replayed.into()),
-    ]);
-    // verify() leaves only these two kinds of record: granted (delivered or not) and cancelled.
-    if let State::Granted { openid, delivered } = &record.state {
-        set(&out, "status", "granted".into());
-        set(&out, "openid", openid.as_str().into());
-        set(&out, "delivered", (*delivered).into());
-    } else {
-        set(&out, "status", "cancelled".into());
-    }
-    Ok(out)
-}
-
-/// Posts every grant still owed to the backend (from this tab's sessionStorage or any tab's
-/// localStorage copy). Call it on any page load, or from a "try again" button.
-#[wasm_bindgen(js_name = retryDeliveries, unchecked_return_type = "Promise<RetryResult>")]
-pub fn retry_deliveries(#[wasm_bindgen(unchecked_param_type = "DeliveryOptions")] options: JsValue) -> Promise {
-    let endpoint = match Options::new(options, "options").and_then(|o| Endpoint::from_options(&o)) {
-        Ok(endpoint) => endpoint,
-        Err(e) => return Promise::reject(&e.into()),
-    };
-    spawn(async move {
-        let stores = Stores::open();
-        let ledger = stores.ledger();
-        let (mut delivered, mut pending, mut rejected) = (0u32, 0u32, 0u32);
-        for (key, mut record) in ledger.records()? {
-            let verdict = match record.undelivered_grant() {
-                Some(grant) => endpoint.deliver(&grant).await,
-                None => continue,
-            };
-            flow::settle(&ledger, &key, &mut record, verdict)?;
-            match verdict {
-                Verdict::Delivered => delivered += 1,
-                Verdict::Retry => pending += 1,
-                Verdict::Rejected(_) => rejected += 1,
-            }
-        }
-        Ok(object(&[("delivered", delivered.into()), ("pending", pending.into()), ("rejected", rejected.into())]))
-    })
-}
-
 /// True inside WeChat's own browser (not WeCom). Defaults to `navigator.userAgent`.
 #[wasm_bindgen(js_name = isWeChat)]
 pub fn is_wechat(#[wasm_bindgen(js_name = userAgent)] user_agent: Option<String>) -> bool {
@@ -325,13 +216,13 @@ fn user_agent() -> String {
     web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
 /// Replaces the address without WeChat's parameters and with the original fragment. Best effort: a
 /// page whose history refuses still has its outcome.
-fn clean_address(record: &Record) {
+pub(crate) fn clean_address(record: &Record) {
     let Some(window) = web_sys::window() else { return };
     let location = window.location();
     let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else { return };
