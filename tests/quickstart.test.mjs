@@ -1,6 +1,7 @@
 // The README's quick start, run as a new user would: the packed tarball installed into an empty app, the two
-// README blocks pasted into pages as written, served (1) as plain modules with an import map and (2) built by
-// Vite with no plugin, then clicked through in Chromium with WeChat's consent page answered by a stand-in.
+// README blocks pasted into pages as written, served (1) as plain modules with an import map, (2) built by
+// Vite with no plugin and (3) bundled by webpack 5 with its defaults, then clicked through in Chromium with
+// WeChat's consent page answered by a stand-in.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -137,4 +138,34 @@ test('the same pages built by Vite, no plugin', async () => {
   const emitted = fs.readdirSync(path.join(app, 'dist', 'assets'));
   assert.ok(emitted.some((f) => f.endsWith('.wasm')), `Vite did not emit the wasm: ${emitted.join(', ')}`);
   await flowWorks(path.join(app, 'dist'));
+});
+
+test('the same scripts bundled by webpack 5, default configuration', async () => {
+  const { default: webpack } = await import('webpack');
+  const dir = path.join(app, 'webpack');
+  fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'dist', 'subscribe'), { recursive: true });
+  // webpack bundles scripts, not HTML: each block's module script becomes an entry, the rest stays the page.
+  const split = (block) => {
+    const m = /<script type="module">([\s\S]*?)<\/script>/.exec(block);
+    return { script: m[1], html: block.replace(m[0], '') };
+  };
+  const pages = { subscribe: split(blocks.subscribe), done: split(blocks.landing) };
+  for (const [name, { script }] of Object.entries(pages)) fs.writeFileSync(path.join(dir, 'src', `${name}.js`), script);
+  const stats = await new Promise((resolve, reject) => {
+    webpack({
+      mode: 'production',
+      context: dir,
+      entry: { subscribe: './src/subscribe.js', done: './src/done.js' },
+      output: { path: path.join(dir, 'dist', 'assets'), publicPath: '/assets/', clean: true },
+      resolve: { modules: [path.join(app, 'node_modules')] },
+      performance: { hints: false },
+    }, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+  assert.ok(!stats.hasErrors(), stats.toString('errors-only'));
+  const emitted = fs.readdirSync(path.join(dir, 'dist', 'assets'));
+  assert.ok(emitted.some((f) => f.endsWith('.wasm')), `webpack did not emit the wasm: ${emitted.join(', ')}`);
+  fs.writeFileSync(path.join(dir, 'dist', 'index.html'), page(`${pages.subscribe.html}<script src="/assets/subscribe.js"></script>\n`));
+  fs.writeFileSync(path.join(dir, 'dist', 'subscribe', 'done.html'), page(`${pages.done.html}<script src="/assets/done.js"></script>\n`));
+  await flowWorks(path.join(dir, 'dist'));
 });
