@@ -54,6 +54,25 @@ impl<'a> Ledger<'a> {
     /// (another tab may have handled the callback and moved the shared localStorage copy on), and on a tie
     /// the sessionStorage one. Fails only when no store can be read at all.
     pub fn records(&self) -> Result<Vec<(String, Record)>> {
+        self.collect(|_, _| true)
+    }
+
+    /// The record stored under `key`, as [`Ledger::records`] would give it.
+    pub fn get(&self, key: &str) -> Result<Option<Record>> {
+        Ok(self.collect(|k, _| k == key)?.into_iter().next().map(|(_, record)| record))
+    }
+
+    /// The record whose nonce is `reserved`. Every stored nonce is compared, in constant time, so neither
+    /// timing nor an early exit tells how close a forged value came; only the match is decoded in full.
+    pub fn find(&self, reserved: &Reserved) -> Result<Option<(String, Record)>> {
+        let same = |_: &str, stored: &str| {
+            Record::nonce_in(stored).is_some_and(|nonce| nonce.as_bytes().ct_eq(reserved.as_str().as_bytes()).into())
+        };
+        Ok(self.collect(same)?.into_iter().next())
+    }
+
+    /// The records whose key and stored form pass `wanted`, decoded, one per key (see [`Ledger::records`]).
+    fn collect(&self, wanted: impl Fn(&str, &str) -> bool) -> Result<Vec<(String, Record)>> {
         let mut out: Vec<(String, String, Record)> = Vec::new();
         let mut readable = false;
         for store in std::iter::once(self.session).chain(self.backup) {
@@ -61,6 +80,9 @@ impl<'a> Ledger<'a> {
             readable = true;
             for key in keys.into_iter().filter(|k| k.starts_with(KEY_PREFIX)) {
                 let Some(value) = store.get(&key).ok().flatten() else { continue };
+                if !wanted(&key, &value) {
+                    continue;
+                }
                 let seen = out.iter().position(|(k, _, _)| *k == key);
                 // The usual case, an identical copy, needs no second decoding.
                 if seen.is_some_and(|i| out[i].1 == value) {
@@ -79,19 +101,6 @@ impl<'a> Ledger<'a> {
         } else {
             Err(Error::StorageUnavailable)
         }
-    }
-
-    /// The record whose nonce is `reserved`. Every record is compared, in constant time, so neither
-    /// timing nor an early exit tells how close a forged value came.
-    pub fn find(&self, reserved: &Reserved) -> Result<Option<(String, Record)>> {
-        let mut found = None;
-        for (key, record) in self.records()? {
-            let same: bool = record.reserved.as_str().as_bytes().ct_eq(reserved.as_str().as_bytes()).into();
-            if same && found.is_none() {
-                found = Some((key, record));
-            }
-        }
-        Ok(found)
     }
 
     /// Deletes stale records ([`Record::is_stale`]) and entries under the prefix that no longer decode.
@@ -153,6 +162,8 @@ mod tests {
         session.set("wxsub:1", &record("aaa", State::Pending).encode()).unwrap();
         local.set("wxsub:1", &record("aaa", delivered.clone()).encode()).unwrap();
         assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().1.state, delivered);
+        assert_eq!(ledger.get("wxsub:1").unwrap().unwrap().state, delivered);
+        assert_eq!(ledger.get("wxsub:2").unwrap(), None);
     }
 
     #[test]

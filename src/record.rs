@@ -126,6 +126,11 @@ impl Record {
         out.finish()
     }
 
+    /// The nonce in a stored form, read without decoding the rest (a lookup compares every record's nonce).
+    pub fn nonce_in(stored: &str) -> Option<Cow<'_, str>> {
+        form_urlencoded::parse(stored.as_bytes()).find(|(name, _)| name == "reserved").map(|(_, value)| value)
+    }
+
     /// Reads the stored form; `None` for anything this version did not write (corrupt, foreign, or a
     /// future format), which the caller then ignores.
     pub fn decode(stored: &str) -> Option<Record> {
@@ -204,6 +209,7 @@ pub(crate) mod tests {
             State::Rejected { status: 403 },
         ] {
             let r = record("abc", state);
+            assert_eq!(Record::nonce_in(&r.encode()).as_deref(), Some("abc"));
             assert_eq!(Record::decode(&r.encode()), Some(r));
         }
     }

@@ -105,8 +105,8 @@ pub fn settle_grant(key: &str, status: u16) -> Result<bool, JsValue> {
     let verdict = verdict(status);
     let stores = Stores::open();
     let ledger = stores.ledger();
-    if let Some((key, mut record)) = ledger.records()?.into_iter().find(|(k, _)| k == key) {
-        flow::settle(&ledger, &key, &mut record, verdict)?;
+    if let Some(mut record) = ledger.get(key)? {
+        flow::settle(&ledger, key, &mut record, verdict)?;
     }
     match verdict {
         Verdict::Delivered => Ok(true),
