@@ -54,12 +54,12 @@ impl<'a> Ledger<'a> {
     /// (another tab may have handled the callback and moved the shared localStorage copy on), and on a tie
     /// the sessionStorage one. Fails only when no store can be read at all.
     pub fn records(&self) -> Result<Vec<(String, Record)>> {
-        self.collect(|_, _| true)
+        self.collect(&|_, _| true)
     }
 
     /// The record stored under `key`, as [`Ledger::records`] would give it.
     pub fn get(&self, key: &str) -> Result<Option<Record>> {
-        Ok(self.collect(|k, _| k == key)?.into_iter().next().map(|(_, record)| record))
+        Ok(self.collect(&|k, _| k == key)?.into_iter().next().map(|(_, record)| record))
     }
 
     /// The record whose nonce is `reserved`. Every stored nonce is compared, in constant time, so neither
@@ -68,11 +68,11 @@ impl<'a> Ledger<'a> {
         let same = |_: &str, stored: &str| {
             Record::nonce_in(stored).is_some_and(|nonce| nonce.as_bytes().ct_eq(reserved.as_str().as_bytes()).into())
         };
-        Ok(self.collect(same)?.into_iter().next())
+        Ok(self.collect(&same)?.into_iter().next())
     }
 
     /// The records whose key and stored form pass `wanted`, decoded, one per key (see [`Ledger::records`]).
-    fn collect(&self, wanted: impl Fn(&str, &str) -> bool) -> Result<Vec<(String, Record)>> {
+    fn collect(&self, wanted: &dyn Fn(&str, &str) -> bool) -> Result<Vec<(String, Record)>> {
         let mut out: Vec<(String, String, Record)> = Vec::new();
         let mut readable = false;
         for store in std::iter::once(self.session).chain(self.backup) {
