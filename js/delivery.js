@@ -5,7 +5,7 @@
 
 /** Binds handleCallback and retryDeliveries to the core's internal exports. */
 export function delivery(core) {
-  /** Callbacks being handled on this page, by nonce: a second concurrent call shares the first's POST. */
+  /** Grants being posted from this page, by record: a second concurrent call shares the first's POST. */
   const inFlight = new Map();
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,22 +43,22 @@ export function delivery(core) {
 
   function handleCallback(options) {
     let endpoint;
-    let reserved;
+    let verified;
     try {
       endpoint = core.deliveryOptions(options);
-      reserved = core.callbackReserved(options);
+      verified = core.verifyCallback(options);
     } catch (error) {
       return Promise.reject(error);
     }
-    const first = inFlight.get(reserved);
-    if (first) return first.then((result) => ({ ...result, replayed: true }));
-    const handled = (async () => {
-      const { result, post } = core.verifyCallback(options);
-      if (post) result.delivered = await deliver(endpoint, post);
-      return result;
-    })();
-    const shared = handled.finally(() => inFlight.delete(reserved));
-    inFlight.set(reserved, shared);
+    const { result, post } = verified;
+    if (!post) return Promise.resolve(result);
+    // A grant still owed while this page is posting it: the same callback handled twice at once.
+    const first = inFlight.get(post.key);
+    if (first) return first.then((outcome) => ({ ...outcome, replayed: true }));
+    const shared = deliver(endpoint, post)
+      .then((delivered) => ({ ...result, delivered }))
+      .finally(() => inFlight.delete(post.key));
+    inFlight.set(post.key, shared);
     return shared;
   }
 

@@ -45,7 +45,7 @@ writeFileSync(join(pkg, 'index.js'), `${glue}
 // Added by scripts/build.mjs from js/delivery.js: fetch, timeouts and retries around the core.
 ${delivery}
 export const { handleCallback, retryDeliveries } = delivery({
-  deliveryOptions: _deliveryOptions, callbackReserved: _callbackReserved, verifyCallback: _verifyCallback,
+  deliveryOptions: _deliveryOptions, verifyCallback: _verifyCallback,
   settleGrant: _settleGrant, owedGrants: _owedGrants, backoffMs: _backoffMs,
 });
 

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use wx_subscribemsg::callback::{wechat_answer, Action};
-use wx_subscribemsg::web::delivery::{backoff, callback_reserved, delivery_options, owed_grants, settle_grant, verify_callback};
+use wx_subscribemsg::web::delivery::{backoff, delivery_options, owed_grants, settle_grant, verify_callback};
 use wx_subscribemsg::web::{authorize, build_link, is_wechat, parse_callback, wechat_version};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -71,7 +71,6 @@ thread_local! {
         let core = Object::new();
         let bind = |name: &str, f: JsValue| Reflect::set(&core, &name.into(), &f).unwrap();
         bind("deliveryOptions", Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(delivery_options).into_js_value());
-        bind("callbackReserved", Closure::<dyn Fn(JsValue) -> Result<String, JsValue>>::new(callback_reserved).into_js_value());
         bind("verifyCallback", Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(verify_callback).into_js_value());
         bind("settleGrant", Closure::<dyn Fn(String, u16) -> Result<bool, JsValue>>::new(|k: String, s| settle_grant(&k, s)).into_js_value());
         bind("owedGrants", Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(owed_grants).into_js_value());
