@@ -24,12 +24,19 @@ wasmPack('pkg');
 wasmPack('pkg/node', '--features', 'backend');
 for (const extra of ['package.json', 'README.md', '.gitignore']) rmSync(join(pkg, 'node', extra), { force: true });
 
-const browser = ['authorize', 'buildLink', 'handleCallback', 'isWeChat', 'parseCallback', 'retryDeliveries', 'weChatVersion'];
+/** What a generated .d.ts declares for users: its functions and types, without wasm-bindgen's init API. */
+function declared(dtsFile) {
+  const dts = readFileSync(dtsFile, 'utf8');
+  const internal = new Set(['initSync', 'InitInput', 'InitOutput', 'SyncInitInput']);
+  const names = (kind) => [...new Set([...dts.matchAll(new RegExp(`^export ${kind} (\\w+)`, 'gm'))].map((m) => m[1]))]
+    .filter((name) => !internal.has(name));
+  return { functions: names('function'), types: names('(?:interface|type)') };
+}
+const browser = declared(join(pkg, 'wx_subscribemsg.d.ts'));
+const server = declared(join(pkg, 'node', 'wx_subscribemsg.d.ts'));
 // The Node entry has what works without a browser page, plus the server side of Step 2.
-const server = ['buildLink', 'isWeChat', 'parseCallback', 'weChatVersion', 'buildSendRequest', 'explainErrcode'];
-const types = ['AuthorizeOptions', 'CallbackParams', 'CallbackResult', 'CancelledResult', 'DeliveryOptions', 'GrantedResult',
-  'HandleCallbackOptions', 'LinkOptions', 'RetryResult', 'SubscribeError', 'SubscribeErrorCode'];
-const serverTypes = [...types, 'ErrcodeExplanation', 'SendOptions', 'SendRequestBody'];
+const pageOnly = new Set(['authorize', 'handleCallback', 'retryDeliveries']);
+server.functions = server.functions.filter((name) => !pageOnly.has(name));
 const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}';\n`;
 
 // The entry is wasm-bindgen's glue itself, the asynchronous delivery (js/delivery.js) bound to the core's
@@ -53,14 +60,14 @@ export const { handleCallback, retryDeliveries } = delivery({
 await __wbg_init({ module_or_path: new URL('./wx_subscribemsg_bg.wasm', import.meta.url) });
 `);
 rmSync(join(pkg, 'wx_subscribemsg.js'));
-writeFileSync(join(pkg, 'index.d.ts'), `${reexport(browser, './wx_subscribemsg.js')}export type { ${types.join(', ')} } from './wx_subscribemsg.js';\n`);
+writeFileSync(join(pkg, 'index.d.ts'), `${reexport(browser.functions, './wx_subscribemsg.js')}export type { ${browser.types.join(', ')} } from './wx_subscribemsg.js';\n`);
 // Node has no fetch of file: URLs, so it reads the wasm from disk. It adds the send request and the errcode
 // table; authorize() and handleCallback() need a browser page.
 writeFileSync(join(pkg, 'node.js'), `import { readFileSync } from 'node:fs';
 import { initSync } from './node/wx_subscribemsg.js';
 initSync({ module: readFileSync(new URL('./node/wx_subscribemsg_bg.wasm', import.meta.url)) });
-${reexport(server, './node/wx_subscribemsg.js')}`);
-writeFileSync(join(pkg, 'node.d.ts'), `${reexport(server, './node/wx_subscribemsg.js')}export type { ${serverTypes.join(', ')} } from './node/wx_subscribemsg.js';\n`);
+${reexport(server.functions, './node/wx_subscribemsg.js')}`);
+writeFileSync(join(pkg, 'node.d.ts'), `${reexport(server.functions, './node/wx_subscribemsg.js')}export type { ${server.types.join(', ')} } from './node/wx_subscribemsg.js';\n`);
 
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
 const files = new Set([...(manifest.files ?? []).filter((f) => f !== 'wx_subscribemsg.js'), 'index.js', 'index.d.ts', 'node.js', 'node.d.ts', 'node/']);

@@ -129,14 +129,14 @@ impl Error {
                 RedirectProblem::Credentials => "redirectUrl must not contain a user name or password",
                 RedirectProblem::OtherOrigin => "redirectUrl must have the same origin (scheme, host and port) as the current page: the reserved nonce is kept in sessionStorage, which is per origin, so a landing page on another origin could never find it",
             },
-            Error::InvalidOption(name) => return Cow::Owned(concat(&["option '", name, "' has the wrong type or is out of range; see the type definitions"])),
+            Error::InvalidOption(name) => return Cow::Owned(["option '", name, "' has the wrong type or is out of range; see the type definitions"].concat()),
             Error::DomainMismatch => "redirectUrl's host must equal businessDomain: WeChat only redirects to the business domain registered under Settings > Official Account settings > Feature settings",
             Error::NotInWechat => "this page is not open in WeChat; the subscription link only works inside the WeChat client (requireWeChat is set)",
             Error::StorageUnavailable => "sessionStorage is unavailable or full, so the reserved nonce cannot be kept; no link was made, because the callback could not be verified without it",
             Error::CryptoUnavailable => "crypto.getRandomValues is unavailable, so no unguessable reserved nonce can be made",
-            Error::MissingParam(name) => return Cow::Owned(concat(&["the callback has no '", name, "' parameter: load this page only as the redirect target of the subscription link"])),
-            Error::DuplicateParam(name) => return Cow::Owned(concat(&["the callback has the '", name, "' parameter more than once, which WeChat never sends: the link was tampered with"])),
-            Error::InvalidParam(name) => return Cow::Owned(concat(&["the callback's '", name, "' parameter has a value WeChat never sends: the link was tampered with or truncated"])),
+            Error::MissingParam(name) => return Cow::Owned(["the callback has no '", name, "' parameter: load this page only as the redirect target of the subscription link"].concat()),
+            Error::DuplicateParam(name) => return Cow::Owned(["the callback has the '", name, "' parameter more than once, which WeChat never sends: the link was tampered with"].concat()),
+            Error::InvalidParam(name) => return Cow::Owned(["the callback's '", name, "' parameter has a value WeChat never sends: the link was tampered with or truncated"].concat()),
             Error::UnknownReserved => "no pending subscription matches this callback's reserved value: the link was forged, started in another browser or tab of another origin, or the browser lost its storage; start the subscription again",
             Error::Expired => "the subscription request expired before the user came back; start it again (raise ttlSeconds if users need longer)",
             Error::TemplateMismatch => "the callback's template_id differs from the one that was authorized: the callback was tampered with; the pending subscription is kept",
@@ -149,19 +149,18 @@ impl Error {
             Error::InvalidMiniprogram => "miniprogram.appid must be the mini program's AppID ('wx' and 16 hex digits), and pagepath, when given, a non-empty path without spaces",
             Error::BackendRejected(status) => {
                 let mut digits = itoa::Buffer::new();
-                return Cow::Owned(concat(&[
-                    "the grant endpoint refused the grant with HTTP ",
-                    digits.format(*status),
-                    "; it was not retried: check the endpoint, its headers and credentials",
-                ]));
+                return Cow::Owned(
+                    [
+                        "the grant endpoint refused the grant with HTTP ",
+                        digits.format(*status),
+                        "; it was not retried: check the endpoint, its headers and credentials",
+                    ]
+                    .concat(),
+                );
             }
         };
         Cow::Borrowed(text)
     }
-}
-
-fn concat(parts: &[&str]) -> String {
-    parts.concat()
 }
 
 impl fmt::Display for Error {

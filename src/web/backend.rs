@@ -7,7 +7,7 @@ use super::options::Options;
 use super::{object, set};
 use crate::errcode::{self, Retry};
 use crate::error::Error;
-use crate::params::{OpenId, Scene, TemplateId};
+use crate::params::{OpenId, TemplateId};
 use crate::send::{Message, MiniProgramRef, SendRequest};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -61,7 +61,7 @@ pub fn build_send_request(#[wasm_bindgen(unchecked_param_type = "SendOptions")] 
     let o = Options::new(options, "options")?;
     let openid = OpenId::parse(&o.string("openid", Error::InvalidOpenid)?)?;
     let template_id = TemplateId::parse(&o.string("templateId", Error::InvalidTemplateId)?)?;
-    let scene = o.get("scene").as_f64().ok_or(Error::InvalidScene).and_then(Scene::from_f64)?;
+    let scene = o.scene()?;
     let (title, content) = (o.string("title", Error::InvalidTitle)?, o.string("content", Error::InvalidContent)?);
     let (color, url) = (o.opt_string("color")?, o.opt_string("url")?);
     let miniprogram: Option<Options> = o.opt_object::<JsValue>("miniprogram")?.map(|v| Options::new(v, "miniprogram")).transpose()?;

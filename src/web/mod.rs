@@ -1,5 +1,6 @@
 //! The browser shell: the functions the npm package exports, converting JS values to the core's types
-//! and back, and reaching storage, crypto, history and fetch. No flow logic lives here.
+//! and back, and reaching storage, crypto and history. No flow logic lives here; the network I/O is in
+//! `js/delivery.js` (see `delivery`).
 
 #[cfg(feature = "backend")]
 mod backend;

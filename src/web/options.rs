@@ -76,10 +76,15 @@ impl Options {
         }
     }
 
+    /// `scene`: a JS number that is an integer in range; a string such as `"12"` is `invalid_scene` too.
+    pub fn scene(&self) -> Result<Scene> {
+        self.get("scene").as_f64().ok_or(Error::InvalidScene).and_then(Scene::from_f64)
+    }
+
     /// The fields every link needs, each validated with its own code, in the order of the link.
     pub fn link_fields(&self) -> Result<(AppId, Scene, TemplateId, RedirectUrl)> {
         let appid = AppId::parse(&self.string("appid", Error::InvalidAppid)?)?;
-        let scene = self.get("scene").as_f64().ok_or(Error::InvalidScene).and_then(Scene::from_f64)?;
+        let scene = self.scene()?;
         let template_id = TemplateId::parse(&self.string("templateId", Error::InvalidTemplateId)?)?;
         let redirect_url = RedirectUrl::parse(
             &self.string("redirectUrl", Error::InvalidRedirectUrl(RedirectProblem::NotAbsolute))?,
