@@ -61,7 +61,10 @@ mod tests {
 
     #[test]
     fn restores_the_stored_fragment() {
-        assert_eq!(clean("/cb.html", &["?", WECHAT].concat(), Some("/done")), "/cb.html#/done");
+        assert_eq!(
+            clean("/cb.html", &["?", WECHAT].concat(), Some("/done")),
+            "/cb.html#/done"
+        );
         assert_eq!(clean("/cb.html", "?x=1", Some("/a?b=1")), "/cb.html?x=1#/a?b=1");
     }
 }

@@ -80,7 +80,13 @@ impl Callback {
             Action::Confirm => Some(OpenId::parse(&required(openid, "openid")?).map_err(invalid("openid"))?),
             Action::Cancel => None,
         };
-        Ok(Callback { action, openid, template_id, scene, reserved })
+        Ok(Callback {
+            action,
+            openid,
+            template_id,
+            scene,
+            reserved,
+        })
     }
 }
 
@@ -99,7 +105,11 @@ impl Callback {
 /// ```
 pub fn wechat_answer(link: &str, action: Action, openid: &str) -> Option<String> {
     let query = query_of(link);
-    let get = |name: &str| form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v);
+    let get = |name: &str| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    };
     let mut back = form_urlencoded::Serializer::new(String::new());
     if action == Action::Confirm {
         back.append_pair("openid", openid);
@@ -147,16 +157,28 @@ mod tests {
     fn accepts_a_whole_url_and_ignores_unknown_parameters() {
         let url = ["https://a.example.com/cb.html?from=menu&", OK, "&x=1#%23/done"].concat();
         assert_eq!(Callback::parse(&url).unwrap(), Callback::parse(OK).unwrap());
-        assert_eq!(Callback::parse(&["?", OK].concat()).unwrap(), Callback::parse(OK).unwrap());
+        assert_eq!(
+            Callback::parse(&["?", OK].concat()).unwrap(),
+            Callback::parse(OK).unwrap()
+        );
     }
 
     #[test]
     fn names_the_missing_parameter() {
         assert_eq!(err(""), Error::MissingParam("template_id"));
         assert_eq!(err("template_id=T&scene=1&reserved=r"), Error::MissingParam("action"));
-        assert_eq!(err("template_id=T&action=cancel&reserved=r"), Error::MissingParam("scene"));
-        assert_eq!(err("template_id=T&action=cancel&scene=1"), Error::MissingParam("reserved"));
-        assert_eq!(err("template_id=T&action=confirm&scene=1&reserved=r"), Error::MissingParam("openid"));
+        assert_eq!(
+            err("template_id=T&action=cancel&reserved=r"),
+            Error::MissingParam("scene")
+        );
+        assert_eq!(
+            err("template_id=T&action=cancel&scene=1"),
+            Error::MissingParam("reserved")
+        );
+        assert_eq!(
+            err("template_id=T&action=confirm&scene=1&reserved=r"),
+            Error::MissingParam("openid")
+        );
     }
 
     #[test]
@@ -171,7 +193,13 @@ mod tests {
     fn refuses_values_wechat_never_sends() {
         let with = |name: &str, value: &str| {
             form_urlencoded::parse(OK.as_bytes())
-                .map(|(k, v)| if k == name { (k.into_owned(), value.to_owned()) } else { (k.into_owned(), v.into_owned()) })
+                .map(|(k, v)| {
+                    if k == name {
+                        (k.into_owned(), value.to_owned())
+                    } else {
+                        (k.into_owned(), v.into_owned())
+                    }
+                })
                 .fold(form_urlencoded::Serializer::new(String::new()), |mut s, (k, v)| {
                     s.append_pair(&k, &v);
                     s
@@ -195,7 +223,10 @@ mod tests {
         ] {
             assert_eq!(err(&with(name, value)), Error::InvalidParam(name), "{name}={value:?}");
         }
-        assert_eq!(err(&with("reserved", &"a".repeat(129))), Error::InvalidParam("reserved"));
+        assert_eq!(
+            err(&with("reserved", &"a".repeat(129))),
+            Error::InvalidParam("reserved")
+        );
         assert_eq!(err(&with("openid", &"o".repeat(65))), Error::InvalidParam("openid"));
     }
 
@@ -205,6 +236,9 @@ mod tests {
         let cb = Callback::parse("template_id=T%41&action=cancel&scene=%31&reserved=r").unwrap();
         assert_eq!(cb.template_id.as_str(), "TA");
         assert_eq!(cb.scene.get(), 1);
-        assert_eq!(err("template_id=T+A&action=cancel&scene=1&reserved=r"), Error::InvalidParam("template_id"));
+        assert_eq!(
+            err("template_id=T+A&action=cancel&scene=1&reserved=r"),
+            Error::InvalidParam("template_id")
+        );
     }
 }

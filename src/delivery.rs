@@ -34,7 +34,9 @@ pub const MAX_BACKOFF_MS: u32 = 30_000;
 
 /// The wait before retry number `retry` (0 for the first retry): `base_ms` doubled each time, capped.
 pub fn backoff_ms(retry: u32, base_ms: u32) -> u32 {
-    base_ms.saturating_mul(1u32.checked_shl(retry).unwrap_or(u32::MAX)).min(MAX_BACKOFF_MS)
+    base_ms
+        .saturating_mul(1u32.checked_shl(retry).unwrap_or(u32::MAX))
+        .min(MAX_BACKOFF_MS)
 }
 
 #[cfg(test)]
@@ -58,7 +60,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        assert_eq!((0..5).map(|r| backoff_ms(r, 500)).collect::<Vec<_>>(), [500, 1000, 2000, 4000, 8000]);
+        assert_eq!(
+            (0..5).map(|r| backoff_ms(r, 500)).collect::<Vec<_>>(),
+            [500, 1000, 2000, 4000, 8000]
+        );
         assert_eq!(backoff_ms(10, 500), MAX_BACKOFF_MS);
         assert_eq!(backoff_ms(40, 500), MAX_BACKOFF_MS);
         assert_eq!(backoff_ms(3, 0), 0);

@@ -75,7 +75,11 @@ const UNKNOWN: Errcode = Errcode {
 /// assert_eq!(explain(12345).name, "unknown");
 /// ```
 pub fn explain(errcode: i64) -> Errcode {
-    TABLE.iter().copied().find(|row| row.errcode == errcode).unwrap_or(Errcode { errcode, ..UNKNOWN })
+    TABLE
+        .iter()
+        .copied()
+        .find(|row| row.errcode == errcode)
+        .unwrap_or(Errcode { errcode, ..UNKNOWN })
 }
 
 /// WeChat's answer to the send request: `{"errcode":0,"errmsg":"ok"}`.
@@ -123,14 +127,18 @@ mod tests {
             assert!(!row.meaning.is_empty() && !row.action.is_empty());
         }
         let unknown = explain(99999);
-        assert_eq!((unknown.errcode, unknown.name, unknown.retry), (99999, "unknown", Retry::No));
+        assert_eq!(
+            (unknown.errcode, unknown.name, unknown.retry),
+            (99999, "unknown", Retry::No)
+        );
         assert!(explain(40037).meaning.contains("subscription notification"));
     }
 
     #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn reads_wechats_answer() {
-        let answer: SendResponse = serde_json::from_str(r#"{"errcode":43101,"errmsg":"user refuse to accept the msg rid: 1"}"#).unwrap();
+        let answer: SendResponse =
+            serde_json::from_str(r#"{"errcode":43101,"errmsg":"user refuse to accept the msg rid: 1"}"#).unwrap();
         assert_eq!(answer.explain().name, "user_refused");
         let ok: SendResponse = serde_json::from_str(r#"{"errcode":0}"#).unwrap();
         assert_eq!(ok.explain().retry, Retry::Done);

@@ -220,7 +220,12 @@ mod tests {
     fn messages_name_what_is_wrong() {
         assert!(Error::MissingParam("openid").message().contains("'openid'"));
         assert!(Error::BackendRejected(403).message().contains("HTTP 403"));
-        assert!(Error::InvalidRedirectUrl(RedirectProblem::OtherOrigin).message().contains("sessionStorage"));
-        assert_eq!(Error::Expired.to_string(), ["expired: ", &Error::Expired.message()].concat());
+        assert!(Error::InvalidRedirectUrl(RedirectProblem::OtherOrigin)
+            .message()
+            .contains("sessionStorage"));
+        assert_eq!(
+            Error::Expired.to_string(),
+            ["expired: ", &Error::Expired.message()].concat()
+        );
     }
 }

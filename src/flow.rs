@@ -123,7 +123,10 @@ pub fn verify(callback: &Callback, ledger: &Ledger<'_>, now_ms: u64) -> Result<V
         (true, _) if now_ms >= record.expires_ms => return Err(Error::Expired),
         (true, openid) => {
             record.state = match (callback.action, openid) {
-                (Action::Confirm, Some(openid)) => State::Granted { openid: openid.clone(), delivered: false },
+                (Action::Confirm, Some(openid)) => State::Granted {
+                    openid: openid.clone(),
+                    delivered: false,
+                },
                 (Action::Confirm, None) => return Err(Error::MissingParam("openid")),
                 (Action::Cancel, _) => State::Cancelled,
             };
@@ -142,7 +145,10 @@ pub fn verify(callback: &Callback, ledger: &Ledger<'_>, now_ms: u64) -> Result<V
 /// Records the outcome of one delivery attempt. A retryable failure leaves the grant undelivered.
 pub fn settle(ledger: &Ledger<'_>, key: &str, record: &mut Record, verdict: Verdict) -> Result<()> {
     record.state = match (&record.state, verdict) {
-        (State::Granted { openid, .. }, Verdict::Delivered) => State::Granted { openid: openid.clone(), delivered: true },
+        (State::Granted { openid, .. }, Verdict::Delivered) => State::Granted {
+            openid: openid.clone(),
+            delivered: true,
+        },
         (State::Granted { .. }, Verdict::Rejected(status)) => State::Rejected { status },
         _ => return Ok(()),
     };
@@ -169,7 +175,11 @@ mod tests {
 
     impl Page {
         fn new() -> Self {
-            Page { session: MemoryStore::default(), local: MemoryStore::default(), seed: 1 }
+            Page {
+                session: MemoryStore::default(),
+                local: MemoryStore::default(),
+                seed: 1,
+            }
         }
 
         fn request(scene: i64) -> Request {
@@ -195,12 +205,24 @@ mod tests {
                 }
                 Ok(())
             };
-            authorize(request, Context { ledger: &ledger, page_origin: ORIGIN, now_ms: T0, fill })
+            authorize(
+                request,
+                Context {
+                    ledger: &ledger,
+                    page_origin: ORIGIN,
+                    now_ms: T0,
+                    fill,
+                },
+            )
         }
 
         /// WeChat's redirect for `link`.
         fn callback(link: &str, action: &str) -> Callback {
-            let action = if action == "confirm" { Action::Confirm } else { Action::Cancel };
+            let action = if action == "confirm" {
+                Action::Confirm
+            } else {
+                Action::Cancel
+            };
             Callback::parse(&crate::callback::wechat_answer(link, action, "oUser_1").unwrap()).unwrap()
         }
 
@@ -209,7 +231,13 @@ mod tests {
         }
 
         fn settle(&self, v: &mut Verified, verdict: Verdict) {
-            settle(&Ledger::new(&self.session, Some(&self.local)), &v.key, &mut v.record, verdict).unwrap();
+            settle(
+                &Ledger::new(&self.session, Some(&self.local)),
+                &v.key,
+                &mut v.record,
+                verdict,
+            )
+            .unwrap();
         }
     }
 
@@ -217,7 +245,9 @@ mod tests {
     fn confirm_then_deliver_then_replay() {
         let mut page = Page::new();
         let link = page.authorize(Page::request(1000)).unwrap();
-        assert!(link.starts_with("https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000&"));
+        assert!(link.starts_with(
+            "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000&"
+        ));
         let keys = page.session.keys().unwrap();
         assert_eq!(keys.len(), 1);
         assert!(keys[0].starts_with("wxsub:"));
@@ -253,7 +283,10 @@ mod tests {
         let mut page = Page::new();
         let link = page.authorize(Page::request(7)).unwrap();
         page.verify(&Page::callback(&link, "cancel"), T0 + 1).unwrap();
-        assert_eq!(page.verify(&Page::callback(&link, "confirm"), T0 + 600_000), Err(Error::Expired));
+        assert_eq!(
+            page.verify(&Page::callback(&link, "confirm"), T0 + 600_000),
+            Err(Error::Expired)
+        );
         let v = page.verify(&Page::callback(&link, "confirm"), T0 + 2).unwrap();
         assert!(!v.replayed);
         assert!(v.record.undelivered_grant().is_some());
@@ -289,8 +322,22 @@ mod tests {
         let b = page.authorize(Page::request(2)).unwrap();
         assert_ne!(a, b);
         assert_eq!(page.session.keys().unwrap().len(), 2);
-        assert_eq!(page.verify(&Page::callback(&b, "confirm"), T0).unwrap().record.scene.get(), 2);
-        assert_eq!(page.verify(&Page::callback(&a, "confirm"), T0).unwrap().record.scene.get(), 1);
+        assert_eq!(
+            page.verify(&Page::callback(&b, "confirm"), T0)
+                .unwrap()
+                .record
+                .scene
+                .get(),
+            2
+        );
+        assert_eq!(
+            page.verify(&Page::callback(&a, "confirm"), T0)
+                .unwrap()
+                .record
+                .scene
+                .get(),
+            1
+        );
     }
 
     #[test]
@@ -327,7 +374,10 @@ mod tests {
         let mut page = Page::new();
         let mut other_origin = Page::request(1);
         other_origin.redirect_url = RedirectUrl::parse("https://other.example.com/cb").unwrap();
-        assert_eq!(page.authorize(other_origin), Err(Error::InvalidRedirectUrl(RedirectProblem::OtherOrigin)));
+        assert_eq!(
+            page.authorize(other_origin),
+            Err(Error::InvalidRedirectUrl(RedirectProblem::OtherOrigin))
+        );
         let mut wrong_domain = Page::request(1);
         wrong_domain.business_domain = Some("example.com".into());
         assert_eq!(page.authorize(wrong_domain), Err(Error::DomainMismatch));

@@ -59,7 +59,11 @@ impl<'a> Ledger<'a> {
 
     /// The record stored under `key`, as [`Ledger::records`] would give it.
     pub fn get(&self, key: &str) -> Result<Option<Record>> {
-        Ok(self.collect(&|k, _| k == key)?.into_iter().next().map(|(_, record)| record))
+        Ok(self
+            .collect(&|k, _| k == key)?
+            .into_iter()
+            .next()
+            .map(|(_, record)| record))
     }
 
     /// The record whose nonce is `reserved`. Every stored nonce is compared, in constant time, so neither
@@ -79,7 +83,9 @@ impl<'a> Ledger<'a> {
             let Ok(keys) = store.keys() else { continue };
             readable = true;
             for key in keys.into_iter().filter(|k| k.starts_with(KEY_PREFIX)) {
-                let Some(value) = store.get(&key).ok().flatten() else { continue };
+                let Some(value) = store.get(&key).ok().flatten() else {
+                    continue;
+                };
                 if !wanted(&key, &value) {
                     continue;
                 }
@@ -155,12 +161,22 @@ mod tests {
         let (session, local) = (MemoryStore::default(), MemoryStore::default());
         let ledger = Ledger::new(&session, Some(&local));
         ledger.insert("wxsub:1", &record("aaa", State::Pending)).unwrap();
-        session.set("wxsub:1", &record("aaa", State::Cancelled).encode()).unwrap();
-        assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().1.state, State::Cancelled);
+        session
+            .set("wxsub:1", &record("aaa", State::Cancelled).encode())
+            .unwrap();
+        assert_eq!(
+            ledger.find(&reserved("aaa")).unwrap().unwrap().1.state,
+            State::Cancelled
+        );
         // Another tab handled the callback: its delivered grant in the shared copy beats this tab's pending one.
-        let delivered = State::Granted { openid: crate::OpenId::parse("o1").unwrap(), delivered: true };
+        let delivered = State::Granted {
+            openid: crate::OpenId::parse("o1").unwrap(),
+            delivered: true,
+        };
         session.set("wxsub:1", &record("aaa", State::Pending).encode()).unwrap();
-        local.set("wxsub:1", &record("aaa", delivered.clone()).encode()).unwrap();
+        local
+            .set("wxsub:1", &record("aaa", delivered.clone()).encode())
+            .unwrap();
         assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().1.state, delivered);
         assert_eq!(ledger.get("wxsub:1").unwrap().unwrap().state, delivered);
         assert_eq!(ledger.get("wxsub:2").unwrap(), None);
@@ -173,7 +189,10 @@ mod tests {
         local.broken.set(true);
         assert!(ledger.insert("wxsub:1", &record("aaa", State::Pending)).is_ok());
         session.broken.set(true);
-        assert_eq!(ledger.insert("wxsub:2", &record("bbb", State::Pending)), Err(Error::StorageUnavailable));
+        assert_eq!(
+            ledger.insert("wxsub:2", &record("bbb", State::Pending)),
+            Err(Error::StorageUnavailable)
+        );
         assert_eq!(ledger.records(), Err(Error::StorageUnavailable));
         local.broken.set(false);
         assert!(ledger.update("wxsub:2", &record("bbb", State::Cancelled)).is_ok());
@@ -186,7 +205,18 @@ mod tests {
         session.set("app:theme", "dark").unwrap();
         session.set("wxsub:corrupt", "nonsense").unwrap();
         ledger.insert("wxsub:old", &record("old", State::Cancelled)).unwrap();
-        ledger.insert("wxsub:owed", &record("owed", State::Granted { openid: crate::OpenId::parse("o1").unwrap(), delivered: false })).unwrap();
+        ledger
+            .insert(
+                "wxsub:owed",
+                &record(
+                    "owed",
+                    State::Granted {
+                        openid: crate::OpenId::parse("o1").unwrap(),
+                        delivered: false,
+                    },
+                ),
+            )
+            .unwrap();
         ledger.insert("wxsub:new", &record("new", State::Pending)).unwrap();
         assert_eq!(ledger.records().unwrap().len(), 3);
 

@@ -98,7 +98,11 @@ mod tests {
     fn split(url: &str) -> (&str, Vec<(String, String)>, &str) {
         let (base, rest) = url.split_once('?').unwrap();
         let (query, fragment) = rest.split_once('#').unwrap();
-        (base, form_urlencoded::parse(query.as_bytes()).into_owned().collect(), fragment)
+        (
+            base,
+            form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
+            fragment,
+        )
     }
 
     #[test]
@@ -116,15 +120,28 @@ mod tests {
         assert!(url.contains("&redirect_url=https%3A%2F%2Fa.example.com%2Fcb.html%3Fx%3D1%26y%3D2%23%2Fdone&reserved=test#wechat_redirect"));
         let (_, pairs, fragment) = split(&url);
         let names: Vec<_> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["action", "appid", "scene", "template_id", "redirect_url", "reserved"]);
+        assert_eq!(
+            names,
+            ["action", "appid", "scene", "template_id", "redirect_url", "reserved"]
+        );
         assert_eq!(pairs[4].1, "https://a.example.com/cb.html?x=1&y=2#/done");
         assert_eq!(fragment, "wechat_redirect");
     }
 
     #[test]
     fn refuses_an_authorize_url_that_is_not_a_bare_http_url() {
-        for bad in ["", "mp.weixin.qq.com/mp/subscribemsg", "https://x.example/a?b=1", "https://x.example/a#b", "javascript:x"] {
-            assert_eq!(seed_link().to_url(Some(bad)), Err(Error::InvalidOption("authorizeUrl")), "{bad:?}");
+        for bad in [
+            "",
+            "mp.weixin.qq.com/mp/subscribemsg",
+            "https://x.example/a?b=1",
+            "https://x.example/a#b",
+            "javascript:x",
+        ] {
+            assert_eq!(
+                seed_link().to_url(Some(bad)),
+                Err(Error::InvalidOption("authorizeUrl")),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -108,7 +108,9 @@ impl Scene {
         if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::InvalidScene);
         }
-        s.parse::<u16>().map_err(|_| Error::InvalidScene).and_then(|n| Self::new(n.into()))
+        s.parse::<u16>()
+            .map_err(|_| Error::InvalidScene)
+            .and_then(|n| Self::new(n.into()))
     }
 
     /// The scene number.
@@ -132,7 +134,16 @@ mod tests {
     fn appid_is_wx_and_16_hex_digits() {
         assert!(AppId::parse("wxaba38c7f163da69b").is_ok());
         assert!(AppId::parse("wxABA38C7F163DA69B").is_ok());
-        for bad in ["", "wx", "wxaba38c7f163da69", "wxaba38c7f163da69b0", "wxaba38c7f163da69g", "xwaba38c7f163da69b", "wxaba38c7f163da6 b", "wxaba38c7f163da6é"] {
+        for bad in [
+            "",
+            "wx",
+            "wxaba38c7f163da69",
+            "wxaba38c7f163da69b0",
+            "wxaba38c7f163da69g",
+            "xwaba38c7f163da69b",
+            "wxaba38c7f163da6 b",
+            "wxaba38c7f163da6é",
+        ] {
             assert_eq!(AppId::parse(bad), Err(Error::InvalidAppid), "{bad:?}");
         }
     }

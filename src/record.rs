@@ -85,7 +85,10 @@ impl Record {
     /// The grant to deliver, when the user allowed and the backend has not acknowledged it yet.
     pub fn undelivered_grant(&self) -> Option<Grant<'_>> {
         match &self.state {
-            State::Granted { openid, delivered: false } => Some(Grant {
+            State::Granted {
+                openid,
+                delivered: false,
+            } => Some(Grant {
                 appid: &self.appid,
                 openid,
                 template_id: &self.template_id,
@@ -99,7 +102,8 @@ impl Record {
     /// True when the record has outlived its use and may be deleted. An undelivered grant never is:
     /// it is the one thing the page must not lose.
     pub fn is_stale(&self, now_ms: u64) -> bool {
-        self.undelivered_grant().is_none() && now_ms >= self.expires_ms.max(self.created_ms).saturating_add(REPLAY_WINDOW_MS)
+        self.undelivered_grant().is_none()
+            && now_ms >= self.expires_ms.max(self.created_ms).saturating_add(REPLAY_WINDOW_MS)
     }
 
     /// The stored form.
@@ -121,21 +125,37 @@ impl Record {
                 .append_pair("state", "granted")
                 .append_pair("openid", openid.as_str())
                 .append_pair("delivered", if *delivered { "1" } else { "0" }),
-            State::Rejected { status } => out.append_pair("state", "rejected").append_pair("status", n.format(*status)),
+            State::Rejected { status } => out
+                .append_pair("state", "rejected")
+                .append_pair("status", n.format(*status)),
         };
         out.finish()
     }
 
     /// The nonce in a stored form, read without decoding the rest (a lookup compares every record's nonce).
     pub fn nonce_in(stored: &str) -> Option<Cow<'_, str>> {
-        form_urlencoded::parse(stored.as_bytes()).find(|(name, _)| name == "reserved").map(|(_, value)| value)
+        form_urlencoded::parse(stored.as_bytes())
+            .find(|(name, _)| name == "reserved")
+            .map(|(_, value)| value)
     }
 
     /// Reads the stored form; `None` for anything this version did not write (corrupt, foreign, or a
     /// future format), which the caller then ignores.
     pub fn decode(stored: &str) -> Option<Record> {
-        const NAMES: [&str; 12] =
-            ["v", "appid", "scene", "template_id", "redirect_url", "reserved", "created", "expires", "state", "openid", "delivered", "status"];
+        const NAMES: [&str; 12] = [
+            "v",
+            "appid",
+            "scene",
+            "template_id",
+            "redirect_url",
+            "reserved",
+            "created",
+            "expires",
+            "state",
+            "openid",
+            "delivered",
+            "status",
+        ];
         let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(stored.as_bytes()).collect();
         if pairs.iter().any(|(name, _)| !NAMES.contains(&name.as_ref())) {
             return None;
@@ -160,7 +180,9 @@ impl Record {
                     _ => return None,
                 },
             },
-            "rejected" => State::Rejected { status: u16::try_from(number("status")?).ok()? },
+            "rejected" => State::Rejected {
+                status: u16::try_from(number("status")?).ok()?,
+            },
             _ => return None,
         };
         Some(Record {
@@ -204,8 +226,14 @@ pub(crate) mod tests {
         for state in [
             State::Pending,
             State::Cancelled,
-            State::Granted { openid: openid(), delivered: false },
-            State::Granted { openid: openid(), delivered: true },
+            State::Granted {
+                openid: openid(),
+                delivered: false,
+            },
+            State::Granted {
+                openid: openid(),
+                delivered: true,
+            },
             State::Rejected { status: 403 },
         ] {
             let r = record("abc", state);
@@ -225,7 +253,15 @@ pub(crate) mod tests {
             good.replace("appid=wx", "appid=xx"),
             [good.as_str(), "&scene=1"].concat(),
             [good.as_str(), "&unknown=1"].concat(),
-            record("abc", State::Granted { openid: openid(), delivered: true }).encode().replace("delivered=1", "delivered=yes"),
+            record(
+                "abc",
+                State::Granted {
+                    openid: openid(),
+                    delivered: true,
+                },
+            )
+            .encode()
+            .replace("delivered=1", "delivered=yes"),
         ] {
             assert_eq!(Record::decode(&bad), None, "{bad}");
         }
@@ -237,9 +273,31 @@ pub(crate) mod tests {
         assert!(!record("a", State::Pending).is_stale(later - 1));
         assert!(record("a", State::Pending).is_stale(later));
         assert!(record("a", State::Cancelled).is_stale(later));
-        assert!(record("a", State::Granted { openid: openid(), delivered: true }).is_stale(later));
-        assert!(!record("a", State::Granted { openid: openid(), delivered: false }).is_stale(u64::MAX));
-        assert!(record("a", State::Granted { openid: openid(), delivered: false }).undelivered_grant().is_some());
+        assert!(record(
+            "a",
+            State::Granted {
+                openid: openid(),
+                delivered: true
+            }
+        )
+        .is_stale(later));
+        assert!(!record(
+            "a",
+            State::Granted {
+                openid: openid(),
+                delivered: false
+            }
+        )
+        .is_stale(u64::MAX));
+        assert!(record(
+            "a",
+            State::Granted {
+                openid: openid(),
+                delivered: false
+            }
+        )
+        .undelivered_grant()
+        .is_some());
         assert!(record("a", State::Pending).undelivered_grant().is_none());
     }
 }

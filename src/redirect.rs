@@ -38,7 +38,10 @@ impl RedirectUrl {
         if parsed.has_credentials {
             return problem(RedirectProblem::Credentials);
         }
-        Ok(RedirectUrl { input: input.to_owned(), parsed })
+        Ok(RedirectUrl {
+            input: input.to_owned(),
+            parsed,
+        })
     }
 
     /// The URL as the caller wrote it.
@@ -97,10 +100,17 @@ mod tests {
 
     #[test]
     fn accepts_absolute_http_urls_with_fragments() {
-        for ok in ["http://support.qq.com", "https://a.example.com/cb.html?from=x#/done", "http://127.0.0.1:8080/callback.html"] {
+        for ok in [
+            "http://support.qq.com",
+            "https://a.example.com/cb.html?from=x#/done",
+            "http://127.0.0.1:8080/callback.html",
+        ] {
             assert_eq!(problem(ok), None, "{ok}");
         }
-        assert_eq!(RedirectUrl::parse("http://support.qq.com").unwrap().as_str(), "http://support.qq.com");
+        assert_eq!(
+            RedirectUrl::parse("http://support.qq.com").unwrap().as_str(),
+            "http://support.qq.com"
+        );
     }
 
     #[test]
@@ -114,7 +124,10 @@ mod tests {
         assert_eq!(problem("javascript:alert(1)"), Some(RedirectProblem::NotHttp));
         assert_eq!(problem("ftp://example.com/"), Some(RedirectProblem::NotHttp));
         assert_eq!(problem("data:text/html,hi"), Some(RedirectProblem::NotHttp));
-        assert_eq!(problem("https://user:pw@example.com/"), Some(RedirectProblem::Credentials));
+        assert_eq!(
+            problem("https://user:pw@example.com/"),
+            Some(RedirectProblem::Credentials)
+        );
         assert_eq!(problem("https://user@example.com/"), Some(RedirectProblem::Credentials));
     }
 
@@ -129,6 +142,9 @@ mod tests {
         assert!(url.require_business_domain("shop.example.com").is_ok());
         assert!(url.require_business_domain("SHOP.example.com").is_ok());
         assert_eq!(url.require_business_domain("example.com"), Err(Error::DomainMismatch));
-        assert_eq!(url.require_business_domain("shop.example.com/path"), Err(Error::DomainMismatch));
+        assert_eq!(
+            url.require_business_domain("shop.example.com/path"),
+            Err(Error::DomainMismatch)
+        );
     }
 }

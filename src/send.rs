@@ -133,16 +133,27 @@ impl SendRequest {
             }
         }
         let url = match message.url {
-            Some(url) => Some(RedirectUrl::parse(url).map_err(|_| Error::InvalidUrl)?.as_str().to_owned()),
+            Some(url) => Some(
+                RedirectUrl::parse(url)
+                    .map_err(|_| Error::InvalidUrl)?
+                    .as_str()
+                    .to_owned(),
+            ),
             None => None,
         };
         let miniprogram = match message.miniprogram {
             Some(mp) => {
                 let appid = AppId::parse(mp.appid).map_err(|_| Error::InvalidMiniprogram)?;
-                if mp.pagepath.is_some_and(|p| p.is_empty() || p.bytes().any(|b| b <= b' ')) {
+                if mp
+                    .pagepath
+                    .is_some_and(|p| p.is_empty() || p.bytes().any(|b| b <= b' '))
+                {
                     return Err(Error::InvalidMiniprogram);
                 }
-                Some(MiniProgram { appid, pagepath: mp.pagepath.map(str::to_owned) })
+                Some(MiniProgram {
+                    appid,
+                    pagepath: mp.pagepath.map(str::to_owned),
+                })
             }
             None => None,
         };
@@ -153,7 +164,12 @@ impl SendRequest {
             miniprogram,
             scene,
             title: message.title.to_owned(),
-            data: Data { content: Field { value: message.content.to_owned(), color: message.color.map(str::to_owned) } },
+            data: Data {
+                content: Field {
+                    value: message.content.to_owned(),
+                    color: message.color.map(str::to_owned),
+                },
+            },
         })
     }
 }
@@ -174,11 +190,20 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn request(scene: i64, message: Message<'_>) -> Result<SendRequest> {
-        SendRequest::new(OpenId::parse("oUser_1").unwrap(), TemplateId::parse("TPL_1").unwrap(), Scene::new(scene).unwrap(), message)
+        SendRequest::new(
+            OpenId::parse("oUser_1").unwrap(),
+            TemplateId::parse("TPL_1").unwrap(),
+            Scene::new(scene).unwrap(),
+            message,
+        )
     }
 
     fn msg<'a>(title: &'a str, content: &'a str) -> Message<'a> {
-        Message { title, content, ..Message::default() }
+        Message {
+            title,
+            content,
+            ..Message::default()
+        }
     }
 
     #[test]
@@ -186,7 +211,10 @@ mod tests {
         let fifteen = "一二三四五六七八九十一二三四五";
         assert_eq!(fifteen.chars().count(), 15);
         assert!(request(1, msg(fifteen, "x")).is_ok());
-        assert_eq!(request(1, msg(&[fifteen, "六"].concat(), "x")), Err(Error::InvalidTitle));
+        assert_eq!(
+            request(1, msg(&[fifteen, "六"].concat(), "x")),
+            Err(Error::InvalidTitle)
+        );
         assert_eq!(request(1, msg("", "x")), Err(Error::InvalidTitle));
         assert!(request(1, msg("t", &"字".repeat(200))).is_ok());
         assert_eq!(request(1, msg("t", &"字".repeat(201))), Err(Error::InvalidContent));
@@ -205,20 +233,46 @@ mod tests {
 
     #[test]
     fn validates_color_url_and_miniprogram() {
-        let with = |color, url, miniprogram| request(1, Message { title: "t", content: "c", color, url, miniprogram });
+        let with = |color, url, miniprogram| {
+            request(
+                1,
+                Message {
+                    title: "t",
+                    content: "c",
+                    color,
+                    url,
+                    miniprogram,
+                },
+            )
+        };
         assert!(with(Some("#A0b1C2"), None, None).is_ok());
         for bad in ["173177", "#17317", "#1731777", "#GGGGGG", "red", ""] {
             assert_eq!(with(Some(bad), None, None), Err(Error::InvalidColor), "{bad:?}");
         }
         assert!(with(None, Some("http://a.example/x?y=1"), None).is_ok());
-        for bad in ["/order/42", "ftp://a.example/", "https://u:p@a.example/", "javascript:alert(1)", ""] {
+        for bad in [
+            "/order/42",
+            "ftp://a.example/",
+            "https://u:p@a.example/",
+            "javascript:alert(1)",
+            "",
+        ] {
             assert_eq!(with(None, Some(bad), None), Err(Error::InvalidUrl), "{bad:?}");
         }
         let mp = |appid, pagepath| Some(MiniProgramRef { appid, pagepath });
         assert!(with(None, None, mp("wxaba38c7f163da69b", None)).is_ok());
-        assert_eq!(with(None, None, mp("wx123", Some("index"))), Err(Error::InvalidMiniprogram));
-        assert_eq!(with(None, None, mp("wxaba38c7f163da69b", Some(""))), Err(Error::InvalidMiniprogram));
-        assert_eq!(with(None, None, mp("wxaba38c7f163da69b", Some("a b"))), Err(Error::InvalidMiniprogram));
+        assert_eq!(
+            with(None, None, mp("wx123", Some("index"))),
+            Err(Error::InvalidMiniprogram)
+        );
+        assert_eq!(
+            with(None, None, mp("wxaba38c7f163da69b", Some(""))),
+            Err(Error::InvalidMiniprogram)
+        );
+        assert_eq!(
+            with(None, None, mp("wxaba38c7f163da69b", Some("a b"))),
+            Err(Error::InvalidMiniprogram)
+        );
     }
 
     #[cfg(not(target_arch = "wasm32"))]
@@ -233,7 +287,10 @@ mod tests {
                 content: "Your order 42 is on its way.",
                 color: Some("#173177"),
                 url: Some("https://shop.example.com/order/42"),
-                miniprogram: Some(MiniProgramRef { appid: "wxaba38c7f163da69b", pagepath: Some("index?foo=bar") }),
+                miniprogram: Some(MiniProgramRef {
+                    appid: "wxaba38c7f163da69b",
+                    pagepath: Some("index?foo=bar"),
+                }),
             },
         )
         .unwrap();

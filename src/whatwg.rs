@@ -63,10 +63,19 @@ mod tests {
     #[test]
     fn both_parsers_agree_on_the_vectors() {
         let s = |x: &str| x.to_owned();
-        assert_eq!(parts("http://support.qq.com"), (s("http"), s("support.qq.com"), s("http://support.qq.com"), false, None));
+        assert_eq!(
+            parts("http://support.qq.com"),
+            (s("http"), s("support.qq.com"), s("http://support.qq.com"), false, None)
+        );
         assert_eq!(
             parts("HTTPS://Shop.Example.COM:8443/cb.html?x=1#/done"),
-            (s("https"), s("shop.example.com"), s("https://shop.example.com:8443"), false, Some(s("/done")))
+            (
+                s("https"),
+                s("shop.example.com"),
+                s("https://shop.example.com:8443"),
+                false,
+                Some(s("/done"))
+            )
         );
         assert_eq!(parse("https://example.com:443/").unwrap().origin, "https://example.com");
         assert_eq!(parse("http://127.0.0.1:8080/cb#").unwrap().fragment, None);
@@ -76,7 +85,14 @@ mod tests {
         assert_eq!(parse("https://[::1]:8080/").unwrap().host, "[::1]");
         assert_eq!(parse("ftp://example.com/").unwrap().scheme, "ftp");
         assert_eq!(parse("javascript:alert(1)").unwrap().scheme, "javascript");
-        for bad in ["", "/callback.html", "callback.html", "//example.com/x", "https://", "https://example.com:99999/"] {
+        for bad in [
+            "",
+            "/callback.html",
+            "callback.html",
+            "//example.com/x",
+            "https://",
+            "https://example.com:99999/",
+        ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
     }

@@ -114,12 +114,18 @@ fn auth_options(scene: u32, extra: &str) -> JsValue {
 
 /// The query WeChat would send back for `link`.
 fn wechat_callback(link: &str, action: &str) -> String {
-    let action = if action == "confirm" { Action::Confirm } else { Action::Cancel };
+    let action = if action == "confirm" {
+        Action::Confirm
+    } else {
+        Action::Cancel
+    };
     ["?", &wechat_answer(link, action, "oUser_123-abc").unwrap()].concat()
 }
 
 fn handle_options(query: &str, extra: &str) -> JsValue {
-    js(&format!(r#"({{ grantEndpoint: "/api/grants", query: {query:?}, cleanUrl: false, retryDelayMs: 1 {extra} }})"#))
+    js(&format!(
+        r#"({{ grantEndpoint: "/api/grants", query: {query:?}, cleanUrl: false, retryDelayMs: 1 {extra} }})"#
+    ))
 }
 
 async fn handle(query: &str, extra: &str) -> Result<JsValue, JsValue> {
@@ -137,7 +143,12 @@ async fn confirm_posts_one_grant_and_a_reload_replays_without_posting() {
     reset();
     let calls = stub_fetch(plan("[200]"));
     let link = authorize(auth_options(1000, "")).unwrap();
-    let reserved = get(&parse_callback(wechat_callback(&link, "confirm").into()).unwrap(), "reserved").as_string().unwrap();
+    let reserved = get(
+        &parse_callback(wechat_callback(&link, "confirm").into()).unwrap(),
+        "reserved",
+    )
+    .as_string()
+    .unwrap();
     assert_eq!(reserved.len(), 32);
     assert!(reserved.bytes().all(|b| b.is_ascii_alphanumeric()));
     let keys = js("Object.keys(sessionStorage)");
@@ -162,7 +173,9 @@ async fn confirm_posts_one_grant_and_a_reload_replays_without_posting() {
     assert_eq!(get(&headers, "content-type"), "application/json");
     assert_eq!(get(&headers, "idempotency-key"), reserved.as_str());
     let body = JSON::parse(&get(&call, "body").as_string().unwrap()).unwrap();
-    let expected = format!(r#"{{"appid":"{APPID}","openid":"oUser_123-abc","template_id":"{TEMPLATE}","scene":1000,"reserved":"{reserved}"}}"#);
+    let expected = format!(
+        r#"{{"appid":"{APPID}","openid":"oUser_123-abc","template_id":"{TEMPLATE}","scene":1000,"reserved":"{reserved}"}}"#
+    );
     assert_eq!(JSON::stringify(&body).unwrap(), expected);
 
     let again = handle(&query, "").await.unwrap();
@@ -191,7 +204,9 @@ async fn forged_and_tampered_callbacks_fail_and_the_genuine_one_still_succeeds()
     let calls = stub_fetch(plan("[]"));
     let link = authorize(auth_options(1000, "")).unwrap();
     let genuine = wechat_callback(&link, "confirm");
-    let reserved = get(&parse_callback(genuine.as_str().into()).unwrap(), "reserved").as_string().unwrap();
+    let reserved = get(&parse_callback(genuine.as_str().into()).unwrap(), "reserved")
+        .as_string()
+        .unwrap();
 
     let forged = genuine.replace(&reserved, "AttackerChosenValue123");
     assert_eq!(code(handle(&forged, "").await.unwrap_err()), "unknown_reserved");
@@ -215,7 +230,10 @@ async fn expired_pending_subscription_is_refused() {
     stub_fetch(plan("[]"));
     let link = authorize(auth_options(1, ", ttlSeconds: 1")).unwrap();
     JsFuture::from(sleep(1100)).await.unwrap();
-    assert_eq!(code(handle(&wechat_callback(&link, "confirm"), "").await.unwrap_err()), "expired");
+    assert_eq!(
+        code(handle(&wechat_callback(&link, "confirm"), "").await.unwrap_err()),
+        "expired"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -247,9 +265,15 @@ async fn two_concurrent_calls_share_one_post() {
     let query = wechat_callback(&link, "confirm");
     let first = handle_callback(handle_options(&query, ""));
     let second = handle_callback(handle_options(&query, ""));
-    let (a, b) = (JsFuture::from(first).await.unwrap(), JsFuture::from(second).await.unwrap());
+    let (a, b) = (
+        JsFuture::from(first).await.unwrap(),
+        JsFuture::from(second).await.unwrap(),
+    );
     assert_eq!(calls.length(), 1);
-    assert_eq!((get(&a, "replayed"), get(&b, "replayed")), (JsValue::FALSE, JsValue::TRUE));
+    assert_eq!(
+        (get(&a, "replayed"), get(&b, "replayed")),
+        (JsValue::FALSE, JsValue::TRUE)
+    );
     assert_eq!(get(&b, "delivered"), true);
 }
 
@@ -261,7 +285,9 @@ async fn server_errors_are_retried_until_delivered() {
     let result = handle(&wechat_callback(&link, "confirm"), "").await.unwrap();
     assert_eq!(get(&result, "delivered"), true);
     assert_eq!(calls.length(), 4);
-    let keys: Vec<_> = (0..4).map(|i| get(&get(&calls.get(i), "headers"), "idempotency-key")).collect();
+    let keys: Vec<_> = (0..4)
+        .map(|i| get(&get(&calls.get(i), "headers"), "idempotency-key"))
+        .collect();
     assert!(keys.windows(2).all(|w| w[0] == w[1]), "one grant, one idempotency key");
 }
 
@@ -276,11 +302,19 @@ async fn a_timeout_keeps_the_grant_for_retry_deliveries() {
     assert_eq!(get(&result, "delivered"), false);
     assert_eq!(calls.length(), 2);
 
-    let counts = JsFuture::from(retry_deliveries(js("({ grantEndpoint: '/api/grants', retries: 0 })"))).await.unwrap();
-    assert_eq!((get(&counts, "delivered"), get(&counts, "pending")), (JsValue::from(1), JsValue::from(0)));
+    let counts = JsFuture::from(retry_deliveries(js("({ grantEndpoint: '/api/grants', retries: 0 })")))
+        .await
+        .unwrap();
+    assert_eq!(
+        (get(&counts, "delivered"), get(&counts, "pending")),
+        (JsValue::from(1), JsValue::from(0))
+    );
     assert_eq!(calls.length(), 3);
     let replay = handle(&query, "").await.unwrap();
-    assert_eq!((get(&replay, "delivered"), get(&replay, "replayed")), (JsValue::TRUE, JsValue::TRUE));
+    assert_eq!(
+        (get(&replay, "delivered"), get(&replay, "replayed")),
+        (JsValue::TRUE, JsValue::TRUE)
+    );
     assert_eq!(calls.length(), 3);
 }
 
@@ -313,7 +347,8 @@ async fn the_address_is_cleaned_and_the_hash_route_restored() {
 
 #[wasm_bindgen_test]
 fn build_link_validates_every_field_with_its_own_code() {
-    let base = r#"appid: "wxaba38c7f163da69b", templateId: "T", redirectUrl: "http://support.qq.com", reserved: "test""#;
+    let base =
+        r#"appid: "wxaba38c7f163da69b", templateId: "T", redirectUrl: "http://support.qq.com", reserved: "test""#;
     let link = build_link(js(&format!("({{ {base}, scene: 1000 }})"))).unwrap();
     assert_eq!(link, "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000&template_id=T&redirect_url=http%3A%2F%2Fsupport.qq.com&reserved=test#wechat_redirect");
     for scene in ["10001", "-1", "1.5", "NaN", "\"12\"", "null", "undefined"] {
@@ -338,23 +373,43 @@ fn build_link_validates_every_field_with_its_own_code() {
 #[wasm_bindgen_test]
 fn authorize_refuses_other_origins_foreign_domains_and_outside_wechat() {
     reset();
-    let other = js(&format!(r#"({{ appid: "{APPID}", scene: 1, templateId: "T", redirectUrl: "https://elsewhere.example/cb" }})"#));
+    let other = js(&format!(
+        r#"({{ appid: "{APPID}", scene: 1, templateId: "T", redirectUrl: "https://elsewhere.example/cb" }})"#
+    ));
     let error = authorize(other).unwrap_err();
     assert!(get(&error, "message").as_string().unwrap().contains("sessionStorage"));
     assert_eq!(code(error), "invalid_redirect_url");
-    assert_eq!(code(authorize(auth_options(1, ", businessDomain: 'shop.example.com'")).unwrap_err()), "domain_mismatch");
+    assert_eq!(
+        code(authorize(auth_options(1, ", businessDomain: 'shop.example.com'")).unwrap_err()),
+        "domain_mismatch"
+    );
     assert!(authorize(auth_options(1, ", businessDomain: location.hostname")).is_ok());
-    assert_eq!(code(authorize(auth_options(1, ", requireWeChat: true")).unwrap_err()), "not_in_wechat");
-    assert_eq!(code(authorize(auth_options(1, ", ttlSeconds: 0")).unwrap_err()), "invalid_option");
+    assert_eq!(
+        code(authorize(auth_options(1, ", requireWeChat: true")).unwrap_err()),
+        "not_in_wechat"
+    );
+    assert_eq!(
+        code(authorize(auth_options(1, ", ttlSeconds: 0")).unwrap_err()),
+        "invalid_option"
+    );
     assert!(origin().starts_with("http"));
 }
 
 #[wasm_bindgen_test]
 fn parse_callback_gives_typed_fields() {
     let parsed = parse_callback("?openid=o1&template_id=T&action=confirm&scene=12&reserved=r".into()).unwrap();
-    assert_eq!(JSON::stringify(&parsed).unwrap(), r#"{"action":"confirm","templateId":"T","scene":12,"reserved":"r","openid":"o1"}"#);
-    assert_eq!(code(parse_callback("?action=confirm".into()).unwrap_err()), "missing_param");
-    assert_eq!(code(parse_callback("?template_id=T&action=ok&scene=1&reserved=r".into()).unwrap_err()), "invalid_param");
+    assert_eq!(
+        JSON::stringify(&parsed).unwrap(),
+        r#"{"action":"confirm","templateId":"T","scene":12,"reserved":"r","openid":"o1"}"#
+    );
+    assert_eq!(
+        code(parse_callback("?action=confirm".into()).unwrap_err()),
+        "missing_param"
+    );
+    assert_eq!(
+        code(parse_callback("?template_id=T&action=ok&scene=1&reserved=r".into()).unwrap_err()),
+        "invalid_param"
+    );
     assert_eq!(code(parse_callback(JsValue::UNDEFINED).unwrap_err()), "invalid_option");
 }
 
@@ -374,12 +429,22 @@ async fn a_callback_handled_in_another_tab_is_a_replay_here() {
     let link = authorize(auth_options(9, "")).unwrap();
     let query = wechat_callback(&link, "confirm");
     // This tab's sessionStorage keeps the pending record; another tab moves the shared localStorage copy on.
-    let pending = js("JSON.stringify(Object.entries(sessionStorage))").as_string().unwrap();
+    let pending = js("JSON.stringify(Object.entries(sessionStorage))")
+        .as_string()
+        .unwrap();
     handle(&query, "").await.unwrap();
-    js(&format!("sessionStorage.clear(); for (const [k, v] of JSON.parse({pending:?})) sessionStorage.setItem(k, v)"));
-    assert!(js("Object.values(sessionStorage)[0]").as_string().unwrap().contains("state=pending"));
+    js(&format!(
+        "sessionStorage.clear(); for (const [k, v] of JSON.parse({pending:?})) sessionStorage.setItem(k, v)"
+    ));
+    assert!(js("Object.values(sessionStorage)[0]")
+        .as_string()
+        .unwrap()
+        .contains("state=pending"));
     let here = handle(&query, "").await.unwrap();
-    assert_eq!((get(&here, "replayed"), get(&here, "delivered")), (JsValue::TRUE, JsValue::TRUE));
+    assert_eq!(
+        (get(&here, "replayed"), get(&here, "delivered")),
+        (JsValue::TRUE, JsValue::TRUE)
+    );
     assert_eq!(calls.length(), 1, "the grant another tab delivered is not posted again");
 }
 
@@ -388,8 +453,14 @@ async fn allow_after_cancel_on_the_consent_page_is_a_grant() {
     reset();
     let calls = stub_fetch(plan("[]"));
     let link = authorize(auth_options(10, "")).unwrap();
-    assert_eq!(get(&handle(&wechat_callback(&link, "cancel"), "").await.unwrap(), "status"), "cancelled");
+    assert_eq!(
+        get(&handle(&wechat_callback(&link, "cancel"), "").await.unwrap(), "status"),
+        "cancelled"
+    );
     let granted = handle(&wechat_callback(&link, "confirm"), "").await.unwrap();
-    assert_eq!((get(&granted, "status"), get(&granted, "replayed")), (JsValue::from("granted"), JsValue::FALSE));
+    assert_eq!(
+        (get(&granted, "status"), get(&granted, "replayed")),
+        (JsValue::from("granted"), JsValue::FALSE)
+    );
     assert_eq!(calls.length(), 1);
 }

@@ -57,16 +57,27 @@ export interface ErrcodeExplanation {
 
 /// Validates a message for one grant and returns the send API's JSON body (pass it to `JSON.stringify`).
 #[wasm_bindgen(js_name = buildSendRequest, unchecked_return_type = "SendRequestBody")]
-pub fn build_send_request(#[wasm_bindgen(unchecked_param_type = "SendOptions")] options: JsValue) -> Result<JsValue, JsValue> {
+pub fn build_send_request(
+    #[wasm_bindgen(unchecked_param_type = "SendOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
     let o = Options::new(options, "options")?;
     let openid = OpenId::parse(&o.string("openid", Error::InvalidOpenid)?)?;
     let template_id = TemplateId::parse(&o.string("templateId", Error::InvalidTemplateId)?)?;
     let scene = o.scene()?;
-    let (title, content) = (o.string("title", Error::InvalidTitle)?, o.string("content", Error::InvalidContent)?);
+    let (title, content) = (
+        o.string("title", Error::InvalidTitle)?,
+        o.string("content", Error::InvalidContent)?,
+    );
     let (color, url) = (o.opt_string("color")?, o.opt_string("url")?);
-    let miniprogram: Option<Options> = o.opt_object::<JsValue>("miniprogram")?.map(|v| Options::new(v, "miniprogram")).transpose()?;
+    let miniprogram: Option<Options> = o
+        .opt_object::<JsValue>("miniprogram")?
+        .map(|v| Options::new(v, "miniprogram"))
+        .transpose()?;
     let (mp_appid, mp_pagepath) = match &miniprogram {
-        Some(mp) => (Some(mp.string("appid", Error::InvalidMiniprogram)?), mp.opt_string("pagepath")?),
+        Some(mp) => (
+            Some(mp.string("appid", Error::InvalidMiniprogram)?),
+            mp.opt_string("pagepath")?,
+        ),
         None => (None, None),
     };
     let message = Message {
@@ -74,11 +85,17 @@ pub fn build_send_request(#[wasm_bindgen(unchecked_param_type = "SendOptions")] 
         content: &content,
         color: color.as_deref(),
         url: url.as_deref(),
-        miniprogram: mp_appid.as_deref().map(|appid| MiniProgramRef { appid, pagepath: mp_pagepath.as_deref() }),
+        miniprogram: mp_appid.as_deref().map(|appid| MiniProgramRef {
+            appid,
+            pagepath: mp_pagepath.as_deref(),
+        }),
     };
     let request = SendRequest::new(openid, template_id, scene, message)?;
     // Built field by field in WeChat's order; the native build serialises the same struct with serde.
-    let body = object(&[("touser", request.touser.as_str().into()), ("template_id", request.template_id.as_str().into())]);
+    let body = object(&[
+        ("touser", request.touser.as_str().into()),
+        ("template_id", request.template_id.as_str().into()),
+    ]);
     if let Some(url) = &request.url {
         set(&body, "url", url.into());
     }
@@ -103,7 +120,10 @@ pub fn build_send_request(#[wasm_bindgen(unchecked_param_type = "SendOptions")] 
 #[wasm_bindgen(js_name = explainErrcode, unchecked_return_type = "ErrcodeExplanation")]
 pub fn explain_errcode(#[wasm_bindgen(unchecked_param_type = "number")] errcode: JsValue) -> Result<JsValue, JsValue> {
     // A number as WeChat sends it: no strings, fractions or NaN passed off as an errcode.
-    let code = errcode.as_f64().filter(|n| n.fract() == 0.0 && n.abs() < 1e15).ok_or(Error::InvalidOption("errcode"))?;
+    let code = errcode
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && n.abs() < 1e15)
+        .ok_or(Error::InvalidOption("errcode"))?;
     let row = errcode::explain(code as i64);
     Ok(object(&[
         ("errcode", code.into()),
@@ -129,14 +149,30 @@ mod tests {
     /// The same vectors the native serde test checks: both builds send the same bytes.
     #[test]
     fn build_send_request_matches_the_serde_vectors() {
-        let minimal = build_send_request(options(r#"{"openid":"oUser_1","templateId":"TPL_1","scene":1000,"title":"发货通知","content":"您的订单已发货"}"#)).unwrap();
+        let minimal = build_send_request(options(
+            r#"{"openid":"oUser_1","templateId":"TPL_1","scene":1000,"title":"发货通知","content":"您的订单已发货"}"#,
+        ))
+        .unwrap();
         assert_eq!(JSON::stringify(&minimal).unwrap(), vectors::MINIMAL);
         let full = build_send_request(options(r##"{"openid":"oUser_1","templateId":"TPL_1","scene":7,"title":"Order shipped","content":"Your order 42 is on its way.","color":"#173177","url":"https://shop.example.com/order/42","miniprogram":{"appid":"wxaba38c7f163da69b","pagepath":"index?foo=bar"}}"##)).unwrap();
         assert_eq!(JSON::stringify(&full).unwrap(), vectors::FULL);
         let code = |text: &str| Reflect::get(&build_send_request(options(text)).unwrap_err(), &"code".into()).unwrap();
-        assert_eq!(code(r#"{"openid":"o1","templateId":"T","scene":1,"title":"一二三四五六七八九十一二三四五六","content":"c"}"#), "invalid_title");
-        assert_eq!(code(r#"{"openid":"o 1","templateId":"T","scene":1,"title":"t","content":"c"}"#), "invalid_openid");
-        assert_eq!(code(r#"{"openid":"o1","templateId":"T","scene":1,"title":"t","content":"c","url":null,"miniprogram":{"appid":"x"}}"#), "invalid_miniprogram");
+        assert_eq!(
+            code(
+                r#"{"openid":"o1","templateId":"T","scene":1,"title":"一二三四五六七八九十一二三四五六","content":"c"}"#
+            ),
+            "invalid_title"
+        );
+        assert_eq!(
+            code(r#"{"openid":"o 1","templateId":"T","scene":1,"title":"t","content":"c"}"#),
+            "invalid_openid"
+        );
+        assert_eq!(
+            code(
+                r#"{"openid":"o1","templateId":"T","scene":1,"title":"t","content":"c","url":null,"miniprogram":{"appid":"x"}}"#
+            ),
+            "invalid_miniprogram"
+        );
     }
 
     #[test]
@@ -144,9 +180,20 @@ mod tests {
         let row = explain_errcode(43101.into()).unwrap();
         assert_eq!(Reflect::get(&row, &"name".into()).unwrap(), "user_refused");
         assert_eq!(Reflect::get(&row, &"ok".into()).unwrap(), false);
-        assert_eq!(Reflect::get(&explain_errcode(0.into()).unwrap(), &"retry".into()).unwrap(), "done");
-        assert_eq!(Reflect::get(&explain_errcode(12345.into()).unwrap(), &"name".into()).unwrap(), "unknown");
-        for bad in [JsValue::from(1.5), JsValue::from(f64::NAN), JsValue::from("43101"), JsValue::NULL] {
+        assert_eq!(
+            Reflect::get(&explain_errcode(0.into()).unwrap(), &"retry".into()).unwrap(),
+            "done"
+        );
+        assert_eq!(
+            Reflect::get(&explain_errcode(12345.into()).unwrap(), &"name".into()).unwrap(),
+            "unknown"
+        );
+        for bad in [
+            JsValue::from(1.5),
+            JsValue::from(f64::NAN),
+            JsValue::from("43101"),
+            JsValue::NULL,
+        ] {
             let error = explain_errcode(bad).unwrap_err();
             assert_eq!(Reflect::get(&error, &"code".into()).unwrap(), "invalid_option");
         }

@@ -29,7 +29,9 @@ pub fn delivery_options(options: JsValue) -> Result<JsValue, JsValue> {
     if url.is_empty() {
         return Err(Error::InvalidOption("grantEndpoint").into());
     }
-    let credentials = options.opt_string("credentials")?.unwrap_or_else(|| "same-origin".into());
+    let credentials = options
+        .opt_string("credentials")?
+        .unwrap_or_else(|| "same-origin".into());
     if !["same-origin", "include", "omit"].contains(&credentials.as_str()) {
         return Err(Error::InvalidOption("credentials").into());
     }
@@ -60,7 +62,9 @@ pub fn verify_callback(options: JsValue) -> Result<JsValue, JsValue> {
     let clean_url = options.opt_bool("cleanUrl", true)?;
     let query = match options.opt_string("query")? {
         Some(query) => query,
-        None => web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default(),
+        None => web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default(),
     };
     let callback = Callback::parse(&query)?;
     let stores = Stores::open();
@@ -136,5 +140,9 @@ fn post(key: &str, grant: &Grant<'_>) -> JsValue {
         ("reserved", grant.reserved.as_str().into()),
     ]);
     let json = JSON::stringify(&body).map(JsValue::from).unwrap_or_default();
-    object(&[("key", key.into()), ("idempotencyKey", grant.reserved.as_str().into()), ("body", json)])
+    object(&[
+        ("key", key.into()),
+        ("idempotencyKey", grant.reserved.as_str().into()),
+        ("body", json),
+    ])
 }

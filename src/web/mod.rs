@@ -155,12 +155,21 @@ pub fn build_link(#[wasm_bindgen(unchecked_param_type = "LinkOptions")] options:
     let (appid, scene, template_id, redirect_url) = options.link_fields()?;
     let reserved = Reserved::parse(&options.string("reserved", Error::InvalidReserved)?)?;
     let authorize_url = options.opt_string("authorizeUrl")?;
-    Ok(Link { appid, scene, template_id, redirect_url, reserved }.to_url(authorize_url.as_deref())?)
+    Ok(Link {
+        appid,
+        scene,
+        template_id,
+        redirect_url,
+        reserved,
+    }
+    .to_url(authorize_url.as_deref())?)
 }
 
 /// Generates the nonce, stores the pending subscription and returns the link to navigate to.
 #[wasm_bindgen]
-pub fn authorize(#[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue) -> Result<String, JsValue> {
+pub fn authorize(
+    #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
+) -> Result<String, JsValue> {
     let options = Options::new(options, "options")?;
     let (appid, scene, template_id, redirect_url) = options.link_fields()?;
     let request = Request {
@@ -178,7 +187,12 @@ pub fn authorize(#[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] opti
     let window = web_sys::window().ok_or(Error::StorageUnavailable)?;
     let origin = window.location().origin().map_err(|_| Error::StorageUnavailable)?;
     let stores = Stores::open();
-    let cx = Context { ledger: &stores.ledger(), page_origin: &origin, now_ms: now_ms(), fill: getrandom::fill };
+    let cx = Context {
+        ledger: &stores.ledger(),
+        page_origin: &origin,
+        now_ms: now_ms(),
+        fill: getrandom::fill,
+    };
     Ok(flow::authorize(request, cx)?)
 }
 
@@ -214,7 +228,9 @@ pub fn wechat_version(#[wasm_bindgen(js_name = userAgent)] user_agent: Option<St
 }
 
 fn user_agent() -> String {
-    web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .unwrap_or_default()
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -226,7 +242,9 @@ pub(crate) fn now_ms() -> u64 {
 pub(crate) fn clean_address(record: &Record) {
     let Some(window) = web_sys::window() else { return };
     let location = window.location();
-    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else { return };
+    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
+        return;
+    };
     let url = address::clean(&path, &search, record.redirect_url.fragment());
     if let Ok(history) = window.history() {
         let state = history.state().unwrap_or(JsValue::NULL);
@@ -245,4 +263,3 @@ pub(crate) fn object(fields: &[(&str, JsValue)]) -> JsValue {
 pub(crate) fn set(target: &JsValue, name: &str, value: JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(name), &value);
 }
-

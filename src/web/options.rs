@@ -58,7 +58,9 @@ impl Options {
             return Ok(default);
         }
         match value.as_f64() {
-            Some(n) if n.fract() == 0.0 && n >= f64::from(*range.start()) && n <= f64::from(*range.end()) => Ok(n as u32),
+            Some(n) if n.fract() == 0.0 && n >= f64::from(*range.start()) && n <= f64::from(*range.end()) => {
+                Ok(n as u32)
+            }
             _ => Err(Error::InvalidOption(name)),
         }
     }
@@ -78,7 +80,10 @@ impl Options {
 
     /// `scene`: a JS number that is an integer in range; a string such as `"12"` is `invalid_scene` too.
     pub fn scene(&self) -> Result<Scene> {
-        self.get("scene").as_f64().ok_or(Error::InvalidScene).and_then(Scene::from_f64)
+        self.get("scene")
+            .as_f64()
+            .ok_or(Error::InvalidScene)
+            .and_then(Scene::from_f64)
     }
 
     /// The fields every link needs, each validated with its own code, in the order of the link.
@@ -86,9 +91,8 @@ impl Options {
         let appid = AppId::parse(&self.string("appid", Error::InvalidAppid)?)?;
         let scene = self.scene()?;
         let template_id = TemplateId::parse(&self.string("templateId", Error::InvalidTemplateId)?)?;
-        let redirect_url = RedirectUrl::parse(
-            &self.string("redirectUrl", Error::InvalidRedirectUrl(RedirectProblem::NotAbsolute))?,
-        )?;
+        let redirect_url =
+            RedirectUrl::parse(&self.string("redirectUrl", Error::InvalidRedirectUrl(RedirectProblem::NotAbsolute))?)?;
         Ok((appid, scene, template_id, redirect_url))
     }
 }

@@ -33,7 +33,9 @@ impl Store for WebStorage {
     fn keys(&self) -> Result<Vec<String>> {
         let area = self.area()?;
         let len = area.length().map_err(unavailable)?;
-        (0..len).filter_map(|i| area.key(i).map_err(unavailable).transpose()).collect()
+        (0..len)
+            .filter_map(|i| area.key(i).map_err(unavailable).transpose())
+            .collect()
     }
 }
 
