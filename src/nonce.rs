@@ -97,6 +97,10 @@ mod tests {
     #[test]
     fn a_failing_or_stuck_source_is_an_error_not_a_hang() {
         assert_eq!(generate(|_| Err(())), Err(Error::CryptoUnavailable));
-        assert_eq!(generate::<()>(|buf| Ok(buf.fill(255))), Err(Error::CryptoUnavailable));
+        let stuck = |buf: &mut [u8]| -> Result<(), ()> {
+            buf.fill(255);
+            Ok(())
+        };
+        assert_eq!(generate(stuck), Err(Error::CryptoUnavailable));
     }
 }
