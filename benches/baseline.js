@@ -5,8 +5,13 @@
 // in-flight de-duplication and address-bar cleaning. A record is found directly by its key wxsub:<nonce>.
 const fail = (code) => Object.assign(new Error(code), { name: 'SubscribeError', code });
 const token = (max, extra = '') => new RegExp(`^[A-Za-z0-9${extra}]{1,${max}}$`);
-const APPID = /^wx[0-9a-fA-F]{16}$/, TEMPLATE = token(128, '_-'), RESERVED = token(128), OPENID = token(64, '_-');
-const check = (ok, code) => { if (!ok) throw fail(code); };
+const APPID = /^wx[0-9a-fA-F]{16}$/,
+  TEMPLATE = token(128, '_-'),
+  RESERVED = token(128),
+  OPENID = token(64, '_-');
+const check = (ok, code) => {
+  if (!ok) throw fail(code);
+};
 function httpUrl(s, code) {
   check(typeof s === 'string' && !/[\x00-\x20\x7f]/.test(s) && URL.canParse(s), code);
   const u = new URL(s);
@@ -14,7 +19,14 @@ function httpUrl(s, code) {
   return u;
 }
 
-export function buildLink({ appid, scene, templateId, redirectUrl, reserved, authorizeUrl = 'https://mp.weixin.qq.com/mp/subscribemsg' }) {
+export function buildLink({
+  appid,
+  scene,
+  templateId,
+  redirectUrl,
+  reserved,
+  authorizeUrl = 'https://mp.weixin.qq.com/mp/subscribemsg',
+}) {
   check(typeof appid === 'string' && APPID.test(appid), 'invalid_appid');
   check(Number.isInteger(scene) && scene >= 0 && scene <= 10000, 'invalid_scene');
   check(typeof templateId === 'string' && TEMPLATE.test(templateId), 'invalid_template_id');
@@ -22,7 +34,14 @@ export function buildLink({ appid, scene, templateId, redirectUrl, reserved, aut
   check(typeof reserved === 'string' && RESERVED.test(reserved), 'invalid_reserved');
   check(typeof authorizeUrl === 'string' && !/[?#]/.test(authorizeUrl), 'invalid_option');
   httpUrl(authorizeUrl, 'invalid_option');
-  const q = new URLSearchParams({ action: 'get_confirm', appid, scene: String(scene), template_id: templateId, redirect_url: redirectUrl, reserved });
+  const q = new URLSearchParams({
+    action: 'get_confirm',
+    appid,
+    scene: String(scene),
+    template_id: templateId,
+    redirect_url: redirectUrl,
+    reserved,
+  });
   return `${authorizeUrl}?${q}#wechat_redirect`;
 }
 
@@ -41,8 +60,20 @@ export function authorize({ ttlSeconds = 600, ...options }) {
   const link = buildLink({ ...options, reserved });
   check(new URL(options.redirectUrl).origin === location.origin, 'invalid_redirect_url');
   const { appid, scene, templateId, redirectUrl } = options;
-  const record = { appid, scene, templateId, redirectUrl, reserved, expires: Date.now() + ttlSeconds * 1000, state: 'pending' };
-  try { sessionStorage.setItem(`wxsub:${reserved}`, JSON.stringify(record)); } catch { throw fail('storage_unavailable'); }
+  const record = {
+    appid,
+    scene,
+    templateId,
+    redirectUrl,
+    reserved,
+    expires: Date.now() + ttlSeconds * 1000,
+    state: 'pending',
+  };
+  try {
+    sessionStorage.setItem(`wxsub:${reserved}`, JSON.stringify(record));
+  } catch {
+    throw fail('storage_unavailable');
+  }
   return link;
 }
 
@@ -51,9 +82,16 @@ export function parseCallback(query) {
   const q = query.slice(query.indexOf('?') + 1).split('#')[0];
   const found = {};
   for (const [k, v] of new URLSearchParams(q)) {
-    if (['openid', 'template_id', 'action', 'scene', 'reserved'].includes(k)) { check(!(k in found), 'duplicate_param'); found[k] = v; }
+    if (['openid', 'template_id', 'action', 'scene', 'reserved'].includes(k)) {
+      check(!(k in found), 'duplicate_param');
+      found[k] = v;
+    }
   }
-  const get = (k, ok) => { check(k in found, 'missing_param'); check(ok(found[k]), 'invalid_param'); return found[k]; };
+  const get = (k, ok) => {
+    check(k in found, 'missing_param');
+    check(ok(found[k]), 'invalid_param');
+    return found[k];
+  };
   const templateId = get('template_id', (v) => TEMPLATE.test(v));
   const action = get('action', (v) => v === 'confirm' || v === 'cancel');
   const scene = Number(get('scene', (v) => /^\d{1,5}$/.test(v) && Number(v) <= 10000));
@@ -77,10 +115,16 @@ export async function handleCallback({ grantEndpoint, query = location.search })
     sessionStorage.setItem(key, JSON.stringify(record));
     if (record.state === 'granted') {
       const { appid, openid, templateId: template_id, scene, reserved } = record;
-      const res = await fetch(grantEndpoint, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ appid, openid, template_id, scene, reserved }) });
+      const res = await fetch(grantEndpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ appid, openid, template_id, scene, reserved }),
+      });
       check(res.ok, 'backend_rejected');
     }
   }
   const { templateId, scene, openid } = record;
-  return record.state === 'granted' ? { status: 'granted', openid, templateId, scene, delivered: true, replayed } : { status: 'cancelled', templateId, scene, replayed };
+  return record.state === 'granted'
+    ? { status: 'granted', openid, templateId, scene, delivered: true, replayed }
+    : { status: 'cancelled', templateId, scene, replayed };
 }

@@ -18,8 +18,16 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PKG_SOURCE = join(ROOT, 'pkg');
 const BENCHES = join(ROOT, 'benches');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const LOADS = Number(process.env.BENCH_LOADS ?? 21);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 250);
@@ -30,13 +38,19 @@ const APPID = 'wxaba38c7f163da69b';
 const TEMPLATE = '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc';
 
 const hasPkg = existsSync(join(PKG_SOURCE, 'index.js'));
-if (!hasPkg && !process.argv.includes('--report')) console.error('pkg/index.js is missing (run `npm run build`): measuring the baseline alone.');
+if (!hasPkg && !process.argv.includes('--report'))
+  console.error('pkg/index.js is missing (run `npm run build`): measuring the baseline alone.');
 
 // pkg/ may be rebuilt while the bench runs (others build too): wait until it has been still for 3 s, then
 // measure and serve a private copy, so one run sees one build and the sizes are of what was loaded.
 function pkgStamp() {
-  return readdirSync(PKG_SOURCE, { recursive: true }).sort()
-    .map((name) => { const st = statSync(join(PKG_SOURCE, name)); return `${name}:${st.size}:${st.mtimeMs}`; }).join('|');
+  return readdirSync(PKG_SOURCE, { recursive: true })
+    .sort()
+    .map((name) => {
+      const st = statSync(join(PKG_SOURCE, name));
+      return `${name}:${st.size}:${st.mtimeMs}`;
+    })
+    .join('|');
 }
 async function snapshotPkg() {
   const deadline = Date.now() + 120_000;
@@ -102,15 +116,23 @@ window.__lib = lib;
 </script>
 </body></html>`;
 
-const PAGES = new Map([['/benches/blank.html', '<!doctype html><title>blank</title>'], ['/benches/landing.html', '<!doctype html><title>landing</title>']]);
+const PAGES = new Map([
+  ['/benches/blank.html', '<!doctype html><title>blank</title>'],
+  ['/benches/landing.html', '<!doctype html><title>landing</title>'],
+]);
 for (const impl of IMPLS) {
   PAGES.set(`/benches/cold-${impl.id}.html`, coldPage(impl.entry));
   PAGES.set(`/benches/steady-${impl.id}.html`, steadyPage(impl.entry));
 }
 
 // ---------------------------------------------------------------- server
-const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm', '.json': 'application/json' };
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 
 function serve(req, res) {
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -148,7 +170,14 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const quantile = (xs, q) => sorted(xs)[Math.max(0, Math.ceil(q * xs.length) - 1)];
-const summary = (xs) => ({ n: xs.length, median: median(xs), p90: quantile(xs, 0.9), min: Math.min(...xs), max: Math.max(...xs), samples: xs.map((x) => +x.toFixed(3)) });
+const summary = (xs) => ({
+  n: xs.length,
+  median: median(xs),
+  p90: quantile(xs, 0.9),
+  min: Math.min(...xs),
+  max: Math.max(...xs),
+  samples: xs.map((x) => +x.toFixed(3)),
+});
 
 // ---------------------------------------------------------------- cold start
 // One load = a new browser context (its own renderer process, so no in-memory V8/wasm caches survive), a
@@ -167,7 +196,8 @@ async function coldLoad(browser, origin, impl, rate) {
     await page.waitForFunction(() => window.__cold || window.__coldError, null, { timeout: 20_000 });
     const r = await page.evaluate(() => window.__cold ?? { error: window.__coldError });
     if (r.error) throw new Error(`${impl.id}: ${r.error}`);
-    if (!r.link.startsWith('https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&')) throw new Error(`${impl.id}: odd link ${r.link}`);
+    if (!r.link.startsWith('https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&'))
+      throw new Error(`${impl.id}: odd link ${r.link}`);
     return {
       navToLink: r.linked,
       fetchToLink: r.linked - r.entry.start,
@@ -245,15 +275,25 @@ async function steadyRun({ op, ms }) {
 async function steadySetup() {
   const lib = window.__lib;
   const origin = location.origin;
-  const link = lib.authorize({ appid: 'wxaba38c7f163da69b', scene: 1000, templateId: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc', redirectUrl: `${origin}/benches/landing.html` });
+  const link = lib.authorize({
+    appid: 'wxaba38c7f163da69b',
+    scene: 1000,
+    templateId: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
+    redirectUrl: `${origin}/benches/landing.html`,
+  });
   const p = new URLSearchParams(link.split('?')[1].split('#')[0]);
   const query = `?template_id=${p.get('template_id')}&action=cancel&scene=${p.get('scene')}&reserved=${p.get('reserved')}`;
   const callbackOptions = { grantEndpoint: `${origin}/grant`, query, cleanUrl: false };
   const first = await lib.handleCallback(callbackOptions);
   if (first.status !== 'cancelled' || first.replayed) throw new Error(`first callback: ${JSON.stringify(first)}`);
   window.__steady = {
-    linkOptions: { appid: 'wxaba38c7f163da69b', scene: 1000, templateId: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
-      redirectUrl: 'https://shop.example.com/cb.html?from=menu#/done', reserved: p.get('reserved') },
+    linkOptions: {
+      appid: 'wxaba38c7f163da69b',
+      scene: 1000,
+      templateId: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
+      redirectUrl: 'https://shop.example.com/cb.html?from=menu#/done',
+      reserved: p.get('reserved'),
+    },
     query: `?openid=oUser_1-abcdefghijklmnopqrstu&template_id=${p.get('template_id')}&action=confirm&scene=1000&reserved=${p.get('reserved')}`,
     callbackOptions,
   };
@@ -263,24 +303,65 @@ async function steadySetup() {
 // The same inputs through both implementations: results or error codes must agree.
 function crossCheckVectors() {
   const lib = window.__lib;
-  const base = { appid: 'wxaba38c7f163da69b', scene: 1000, templateId: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc', redirectUrl: 'http://support.qq.com', reserved: 'test' };
+  const base = {
+    appid: 'wxaba38c7f163da69b',
+    scene: 1000,
+    templateId: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
+    redirectUrl: 'http://support.qq.com',
+    reserved: 'test',
+  };
   const links = [
-    {}, { redirectUrl: 'https://a.example.com/cb.html?x=1&y=2#/done' }, { authorizeUrl: 'http://127.0.0.1:8080/mp/subscribemsg' },
-    { appid: 'wxaba38c7f163da69' }, { appid: 'wxABA38C7F163DA69B' }, { scene: 1.5 }, { scene: '1000' }, { scene: 10001 }, { scene: 0 },
-    { templateId: 'a b' }, { templateId: 'a_b-c' }, { redirectUrl: '/cb' }, { redirectUrl: 'javascript:alert(1)' },
-    { redirectUrl: 'https://u:p@example.com/' }, { redirectUrl: ' https://example.com/' }, { redirectUrl: 'https://bücher.example/ü?q=✓' },
-    { reserved: 'a-b' }, { reserved: 'Z9'.repeat(64) }, { reserved: 'a'.repeat(129) }, { authorizeUrl: 'https://x.example/a?b=1' },
+    {},
+    { redirectUrl: 'https://a.example.com/cb.html?x=1&y=2#/done' },
+    { authorizeUrl: 'http://127.0.0.1:8080/mp/subscribemsg' },
+    { appid: 'wxaba38c7f163da69' },
+    { appid: 'wxABA38C7F163DA69B' },
+    { scene: 1.5 },
+    { scene: '1000' },
+    { scene: 10001 },
+    { scene: 0 },
+    { templateId: 'a b' },
+    { templateId: 'a_b-c' },
+    { redirectUrl: '/cb' },
+    { redirectUrl: 'javascript:alert(1)' },
+    { redirectUrl: 'https://u:p@example.com/' },
+    { redirectUrl: ' https://example.com/' },
+    { redirectUrl: 'https://bücher.example/ü?q=✓' },
+    { reserved: 'a-b' },
+    { reserved: 'Z9'.repeat(64) },
+    { reserved: 'a'.repeat(129) },
+    { authorizeUrl: 'https://x.example/a?b=1' },
     { authorizeUrl: 'ftp://x.example/a' },
   ];
   const ok = 'openid=oXyZ_123-abc&template_id=T1&action=confirm&scene=1000&reserved=test';
   const queries = [
-    ok, `?${ok}`, `https://a.example.com/cb.html?from=menu&${ok}&x=1#%23/done`, '?template_id=T&action=cancel&scene=0&reserved=r1', '',
-    'template_id=T&scene=1&reserved=r', 'template_id=T&action=confirm&scene=1&reserved=r', `${ok}&reserved=x`, `${ok}&openid=x`,
-    ok.replace('confirm', 'CONFIRM'), ok.replace('1000', '10001'), ok.replace('1000', '1.5'), ok.replace('1000', '%31'),
-    ok.replace('T1', 'T+A'), ok.replace('T1', 'T%41'), ok.replace('test', 'a'.repeat(129)), ok.replace('oXyZ_123-abc', 'o<script>'),
-    ok.replace('oXyZ_123-abc', 'o'.repeat(65)), ok.replace('scene=1000', 'scene='),
+    ok,
+    `?${ok}`,
+    `https://a.example.com/cb.html?from=menu&${ok}&x=1#%23/done`,
+    '?template_id=T&action=cancel&scene=0&reserved=r1',
+    '',
+    'template_id=T&scene=1&reserved=r',
+    'template_id=T&action=confirm&scene=1&reserved=r',
+    `${ok}&reserved=x`,
+    `${ok}&openid=x`,
+    ok.replace('confirm', 'CONFIRM'),
+    ok.replace('1000', '10001'),
+    ok.replace('1000', '1.5'),
+    ok.replace('1000', '%31'),
+    ok.replace('T1', 'T+A'),
+    ok.replace('T1', 'T%41'),
+    ok.replace('test', 'a'.repeat(129)),
+    ok.replace('oXyZ_123-abc', 'o<script>'),
+    ok.replace('oXyZ_123-abc', 'o'.repeat(65)),
+    ok.replace('scene=1000', 'scene='),
   ];
-  const run = (f) => { try { return { value: f() }; } catch (e) { return { name: e.name, code: e.code }; } };
+  const run = (f) => {
+    try {
+      return { value: f() };
+    } catch (e) {
+      return { name: e.name, code: e.code };
+    }
+  };
   return [
     ...links.map((o) => ({ input: JSON.stringify(o), out: run(() => lib.buildLink({ ...base, ...o })) })),
     ...queries.map((q) => ({ input: q, out: run(() => lib.parseCallback(q)) })),
@@ -335,38 +416,68 @@ function table(results) {
   add('Shipped bytes, raw', sizes.package?.raw, sizes.baseline.raw, fmtBytes);
   // scripts/size.mjs has called the issue's byte target `budget`, later `goal` (with a test `limit`).
   const sizeGoal = sizes.package?.goal ?? sizes.package?.budget;
-  add('Shipped bytes, gzip -9', sizes.package?.gzip, sizes.baseline.gzip, fmtBytes,
-    P && sizeGoal ? `≤ ${fmtBytes(sizeGoal)} ${sizes.package.gzip <= sizeGoal ? '✅' : '❌'}` : '');
+  add(
+    'Shipped bytes, gzip -9',
+    sizes.package?.gzip,
+    sizes.baseline.gzip,
+    fmtBytes,
+    P && sizeGoal ? `≤ ${fmtBytes(sizeGoal)} ${sizes.package.gzip <= sizeGoal ? '✅' : '❌'}` : '',
+  );
   for (const rate of settings.throttleRates) {
     const c = cold.summary[rate];
-    for (const [key, what] of [['navToLink', 'navigation → link'], ['fetchToLink', 'module request → link']]) {
+    for (const [key, what] of [
+      ['navToLink', 'navigation → link'],
+      ['fetchToLink', 'module request → link'],
+    ]) {
       for (const stat of ['median', 'p90']) {
         const judged = Number(rate) === 4 && stat === 'median' && key === 'fetchToLink';
-        const goal = judged ? `≤ ${goalColdMs} ms${P ? (c.package[key].median <= goalColdMs ? ' ✅' : ' ❌') : ''}` : '';
-        add(`Cold start, ${what}, ${rateLabel(rate)}, ${stat} (ms)`, c.package?.[key][stat], c.baseline[key][stat], fmtMs, goal);
+        const goal = judged
+          ? `≤ ${goalColdMs} ms${P ? (c.package[key].median <= goalColdMs ? ' ✅' : ' ❌') : ''}`
+          : '';
+        add(
+          `Cold start, ${what}, ${rateLabel(rate)}, ${stat} (ms)`,
+          c.package?.[key][stat],
+          c.baseline[key][stat],
+          fmtMs,
+          goal,
+        );
       }
     }
   }
-  for (const [op, what] of [['buildLink', '`buildLink`'], ['handleCallback', '`handleCallback` replay (parse + verify)'],
-    ['parseCallback', '`parseCallback` alone']]) {
+  for (const [op, what] of [
+    ['buildLink', '`buildLink`'],
+    ['handleCallback', '`handleCallback` replay (parse + verify)'],
+    ['parseCallback', '`parseCallback` alone'],
+  ]) {
     const p = steady.summary[op].package?.median;
     const b = steady.summary[op].baseline.median;
     const goal = op === 'parseCallback' ? '(for reference)' : `≥ baseline${P ? (p >= b ? ' ✅' : ' ❌') : ''}`;
     add(`${what}, ops/s, median of ${settings.steadyRuns}`, p, b, fmtOps, goal);
   }
-  return rows.map((r) => `| ${r.join(' | ')} |`).join('\n').replace(/\n/, `\n|${'---|'.repeat(5)}\n`);
+  return rows
+    .map((r) => `| ${r.join(' | ')} |`)
+    .join('\n')
+    .replace(/\n/, `\n|${'---|'.repeat(5)}\n`);
 }
 
 function phaseTable(cold, rates) {
-  const names = { html: 'navigation → HTML received', toEntry: 'HTML received → entry module requested (document set-up)',
-    entry: 'entry module request → last byte', glue: 'entry parsed → glue module received (package)',
-    js: 'JS parse + run → wasm requested (baseline: → module body)', wasmFetch: 'wasm request → last byte (compiles while streaming)',
-    init: 'wasm last byte → module body (compile tail + instantiate)', authorize: 'first `authorize()` call',
-    secondAuthorize: '(not in the total) a second `authorize()` call' };
+  const names = {
+    html: 'navigation → HTML received',
+    toEntry: 'HTML received → entry module requested (document set-up)',
+    entry: 'entry module request → last byte',
+    glue: 'entry parsed → glue module received (package)',
+    js: 'JS parse + run → wasm requested (baseline: → module body)',
+    wasmFetch: 'wasm request → last byte (compiles while streaming)',
+    init: 'wasm last byte → module body (compile tail + instantiate)',
+    authorize: 'first `authorize()` call',
+    secondAuthorize: '(not in the total) a second `authorize()` call',
+  };
   const cols = rates.flatMap((rate) => Object.keys(cold.raw[rate]).map((id) => [rate, id]));
   const head = `| phase (median ms) | ${cols.map(([r, id]) => `${id} ${Number(r) === 1 ? '1×' : `${r}×`}`).join(' | ')} |`;
-  const lines = Object.entries(names).map(([k, label]) =>
-    `| ${label} | ${cols.map(([r, id]) => fmtMs(median(cold.raw[r][id].map((s) => s.phases[k])))).join(' | ')} |`);
+  const lines = Object.entries(names).map(
+    ([k, label]) =>
+      `| ${label} | ${cols.map(([r, id]) => fmtMs(median(cold.raw[r][id].map((s) => s.phases[k])))).join(' | ')} |`,
+  );
   const calib = `| calibration loop (fixed JS work after the link) | ${cols.map(([r, id]) => fmtMs(median(cold.raw[r][id].map((s) => s.calibration)))).join(' | ')} |`;
   return [head, `|${'---|'.repeat(cols.length + 1)}`, ...lines, calib].join('\n');
 }
@@ -376,20 +487,31 @@ function report(results) {
   const s = results.settings;
   const out = [];
   out.push(`## wx-subscribemsg benchmark — ${results.date}\n`);
-  out.push(`Chromium ${results.chromium.version} (headless), ${m.cores} × ${m.cpu}, Node ${m.node}; load average `
-    + `${m.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} before, ${m.loadavgAfter.map((x) => x.toFixed(2)).join(' ')} after.`);
-  out.push(`Cold start: ${s.loads} fresh loads per variant and throttle (new browser context each, HTTP cache disabled). `
-    + `Steady state: median of ${s.steadyRuns} runs of ${s.steadyRunMs} ms, unthrottled.\n`);
+  out.push(
+    `Chromium ${results.chromium.version} (headless), ${m.cores} × ${m.cpu}, Node ${m.node}; load average ` +
+      `${m.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} before, ${m.loadavgAfter.map((x) => x.toFixed(2)).join(' ')} after.`,
+  );
+  out.push(
+    `Cold start: ${s.loads} fresh loads per variant and throttle (new browser context each, HTTP cache disabled). ` +
+      `Steady state: median of ${s.steadyRuns} runs of ${s.steadyRunMs} ms, unthrottled.\n`,
+  );
   out.push(table(results));
-  out.push('\n"navigation → link": performance.now() when the first authorize() returned, i.e. since navigation start. "module request → link":'
-    + ' from the entry module\'s request (Resource Timing) to that moment: fetch + compile + instantiate + the call, without the HTML'
-    + ' document; the goal is judged on it.');
-  out.push('\nWhere cold-start time goes (medians; phases are from Resource Timing, so they only approximately add up):\n');
+  out.push(
+    '\n"navigation → link": performance.now() when the first authorize() returned, i.e. since navigation start. "module request → link":' +
+      " from the entry module's request (Resource Timing) to that moment: fetch + compile + instantiate + the call, without the HTML" +
+      ' document; the goal is judged on it.',
+  );
+  out.push(
+    '\nWhere cold-start time goes (medians; phases are from Resource Timing, so they only approximately add up):\n',
+  );
   out.push(phaseTable(results.cold, s.throttleRates));
   const cc = results.steady.crossCheck;
-  out.push(`\nCross-check: ${cc.vectors} buildLink/parseCallback vectors, `
-    + `${results.sizes.package ? `${cc.mismatches.length} disagreement(s) between package and baseline` : 'package not built'}.`);
-  for (const mm of cc.mismatches) out.push(`  ${mm.input}: package ${JSON.stringify(mm.package)} / baseline ${JSON.stringify(mm.baseline)}`);
+  out.push(
+    `\nCross-check: ${cc.vectors} buildLink/parseCallback vectors, ` +
+      `${results.sizes.package ? `${cc.mismatches.length} disagreement(s) between package and baseline` : 'package not built'}.`,
+  );
+  for (const mm of cc.mismatches)
+    out.push(`  ${mm.input}: package ${JSON.stringify(mm.package)} / baseline ${JSON.stringify(mm.baseline)}`);
   out.push(`\nFull results: benches/results.json (${results.durationSeconds} s).`);
   return out.join('\n');
 }
@@ -402,7 +524,13 @@ async function measure() {
     const bytes = readFileSync(join(BENCHES, name));
     return { name, raw: bytes.length, gzip: gzipSize(bytes) };
   });
-  const sizes = { baseline: { files: baselineFiles, raw: baselineFiles.reduce((n, f) => n + f.raw, 0), gzip: baselineFiles.reduce((n, f) => n + f.gzip, 0) } };
+  const sizes = {
+    baseline: {
+      files: baselineFiles,
+      raw: baselineFiles.reduce((n, f) => n + f.raw, 0),
+      gzip: baselineFiles.reduce((n, f) => n + f.gzip, 0),
+    },
+  };
   if (hasPkg) sizes.package = shippedSizes(PKG);
 
   const { server, origin } = await startServer();
@@ -414,14 +542,34 @@ async function measure() {
     process.stderr.write('steady state done\n');
     const coldRaw = await coldStart(browser, origin);
     const pick = (samples, k) => summary(samples.map((x) => x[k]));
-    const coldSummary = Object.fromEntries(RATES.map((rate) => [rate, Object.fromEntries(IMPLS.map((impl) => {
-      const xs = coldRaw[rate][impl.id];
-      return [impl.id, { navToLink: pick(xs, 'navToLink'), fetchToLink: pick(xs, 'fetchToLink'), authorizeCall: pick(xs, 'authorizeCall'),
-        calibration: pick(xs, 'calibration'),
-        phasesMedian: Object.fromEntries(Object.keys(xs[0].phases).map((k) => [k, median(xs.map((x) => x.phases[k]))])) }];
-    }))]));
-    const steadySummary = Object.fromEntries(Object.entries(steady.runs).map(([op, byImpl]) =>
-      [op, Object.fromEntries(Object.entries(byImpl).map(([id, xs]) => [id, summary(xs)]))]));
+    const coldSummary = Object.fromEntries(
+      RATES.map((rate) => [
+        rate,
+        Object.fromEntries(
+          IMPLS.map((impl) => {
+            const xs = coldRaw[rate][impl.id];
+            return [
+              impl.id,
+              {
+                navToLink: pick(xs, 'navToLink'),
+                fetchToLink: pick(xs, 'fetchToLink'),
+                authorizeCall: pick(xs, 'authorizeCall'),
+                calibration: pick(xs, 'calibration'),
+                phasesMedian: Object.fromEntries(
+                  Object.keys(xs[0].phases).map((k) => [k, median(xs.map((x) => x.phases[k]))]),
+                ),
+              },
+            ];
+          }),
+        ),
+      ]),
+    );
+    const steadySummary = Object.fromEntries(
+      Object.entries(steady.runs).map(([op, byImpl]) => [
+        op,
+        Object.fromEntries(Object.entries(byImpl).map(([id, xs]) => [id, summary(xs)])),
+      ]),
+    );
     let commit = null;
     let dirty = null;
     try {
@@ -432,23 +580,32 @@ async function measure() {
       date: new Date().toISOString(),
       command: 'npm run bench (node benches/bench.mjs)',
       machine: {
-        cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-        os: `${os.type()} ${os.release()}`, node: process.version, loadavgBefore: loadBefore, loadavgAfter: os.loadavg(),
+        cpu: os.cpus()[0]?.model,
+        cores: os.cpus().length,
+        memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+        os: `${os.type()} ${os.release()}`,
+        node: process.version,
+        loadavgBefore: loadBefore,
+        loadavgAfter: os.loadavg(),
       },
       chromium: { path: CHROMIUM, version: chromiumVersion, args: CHROMIUM_ARGS },
-      playwrightCore: JSON.parse(readFileSync(join(ROOT, 'node_modules', 'playwright-core', 'package.json'), 'utf8')).version,
+      playwrightCore: JSON.parse(readFileSync(join(ROOT, 'node_modules', 'playwright-core', 'package.json'), 'utf8'))
+        .version,
       gitCommit: commit,
       gitWorkingTreeDirty: dirty,
       pkgBuiltAt,
       settings: { loads: LOADS, throttleRates: RATES, steadyRuns: RUNS, steadyRunMs: RUN_MS, goalColdMs: GOAL_COLD_MS },
       definitions: {
-        navToLink: 'performance.now() when the first authorize() returned: ms since navigation start of a fresh page load (new browser context, HTTP cache disabled)',
-        fetchToLink: 'ms from the entry module\'s request (Resource Timing startTime) to authorize() returning: fetch + parse + compile + instantiate + the call, without the HTML document',
+        navToLink:
+          'performance.now() when the first authorize() returned: ms since navigation start of a fresh page load (new browser context, HTTP cache disabled)',
+        fetchToLink:
+          "ms from the entry module's request (Resource Timing startTime) to authorize() returning: fetch + parse + compile + instantiate + the call, without the HTML document",
         authorizeCall: 'the first authorize() call alone, once the module is ready',
         calibration: 'a fixed JS loop run after the link, to show the CPU throttle is in effect',
         phases: 'Resource Timing boundaries, see phaseTable in bench.mjs',
         buildLink: 'buildLink(options) calls per second',
-        handleCallback: 'await handleCallback({ grantEndpoint, query, cleanUrl: false }) on an already-handled cancel callback (replay path: parse + storage lookup + checks), per second; one subscription stored',
+        handleCallback:
+          'await handleCallback({ grantEndpoint, query, cleanUrl: false }) on an already-handled cancel callback (replay path: parse + storage lookup + checks), per second; one subscription stored',
         parseCallback: 'parseCallback(query) of a confirm callback, per second',
       },
       sizes,

@@ -19,11 +19,21 @@ export function delivery(core) {
     let timer;
     // Raced as well as aborted, so a fetch that ignores its signal cannot hang the page.
     const timeout = new Promise((resolve) => {
-      timer = setTimeout(() => { controller.abort(); resolve(0); }, endpoint.timeoutMs);
+      timer = setTimeout(() => {
+        controller.abort();
+        resolve(0);
+      }, endpoint.timeoutMs);
     });
     const answer = fetch(endpoint.url, {
-      method: 'POST', headers, body: post.body, credentials: endpoint.credentials, signal: controller.signal,
-    }).then((response) => response.status, () => 0);
+      method: 'POST',
+      headers,
+      body: post.body,
+      credentials: endpoint.credentials,
+      signal: controller.signal,
+    }).then(
+      (response) => response.status,
+      () => 0,
+    );
     try {
       return await Promise.race([answer, timeout]);
     } finally {

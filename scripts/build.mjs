@@ -14,11 +14,15 @@ const home = process.env.HOME ?? '';
 const PATH = [join(root, 'node_modules', '.bin'), join(home, '.cargo', 'bin'), process.env.PATH].join(delimiter);
 
 const wasmPack = (outDir, ...extra) =>
-  execFileSync('wasm-pack', ['build', '--release', '--target', 'web', '--out-dir', outDir, '--out-name', 'wx_subscribemsg', root, ...extra], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, PATH },
-  });
+  execFileSync(
+    'wasm-pack',
+    ['build', '--release', '--target', 'web', '--out-dir', outDir, '--out-name', 'wx_subscribemsg', root, ...extra],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, PATH },
+    },
+  );
 // The browser module, then the Node one with the server-side exports (feature "backend") in pkg/node/.
 wasmPack('pkg');
 wasmPack('pkg/node', '--features', 'backend');
@@ -28,8 +32,10 @@ for (const extra of ['package.json', 'README.md', '.gitignore']) rmSync(join(pkg
 function declared(dtsFile) {
   const dts = readFileSync(dtsFile, 'utf8');
   const internal = new Set(['initSync', 'InitInput', 'InitOutput', 'SyncInitInput']);
-  const names = (kind) => [...new Set([...dts.matchAll(new RegExp(`^export ${kind} (\\w+)`, 'gm'))].map((m) => m[1]))]
-    .filter((name) => !internal.has(name));
+  const names = (kind) =>
+    [...new Set([...dts.matchAll(new RegExp(`^export ${kind} (\\w+)`, 'gm'))].map((m) => m[1]))].filter(
+      (name) => !internal.has(name),
+    );
   return { functions: names('function'), types: names('(?:interface|type)') };
 }
 const browser = declared(join(pkg, 'wx_subscribemsg.d.ts'));
@@ -47,8 +53,13 @@ const glue = readFileSync(join(pkg, 'wx_subscribemsg.js'), 'utf8');
 if (!glue.includes('export { initSync, __wbg_init as default };')) {
   throw new Error('wasm-bindgen glue changed shape: scripts/build.mjs expects its __wbg_init export');
 }
-const delivery = readFileSync(join(root, 'js', 'delivery.js'), 'utf8').replace('export function delivery(', 'function delivery(');
-writeFileSync(join(pkg, 'index.js'), `${glue}
+const delivery = readFileSync(join(root, 'js', 'delivery.js'), 'utf8').replace(
+  'export function delivery(',
+  'function delivery(',
+);
+writeFileSync(
+  join(pkg, 'index.js'),
+  `${glue}
 // Added by scripts/build.mjs from js/delivery.js: fetch, timeouts and retries around the core.
 ${delivery}
 export const { handleCallback, retryDeliveries } = delivery({
@@ -58,19 +69,36 @@ export const { handleCallback, retryDeliveries } = delivery({
 
 // Initialise once, at import.
 await __wbg_init({ module_or_path: new URL('./wx_subscribemsg_bg.wasm', import.meta.url) });
-`);
+`,
+);
 rmSync(join(pkg, 'wx_subscribemsg.js'));
-writeFileSync(join(pkg, 'index.d.ts'), `${reexport(browser.functions, './wx_subscribemsg.js')}export type { ${browser.types.join(', ')} } from './wx_subscribemsg.js';\n`);
+writeFileSync(
+  join(pkg, 'index.d.ts'),
+  `${reexport(browser.functions, './wx_subscribemsg.js')}export type { ${browser.types.join(', ')} } from './wx_subscribemsg.js';\n`,
+);
 // Node has no fetch of file: URLs, so it reads the wasm from disk. It adds the send request and the errcode
 // table; authorize() and handleCallback() need a browser page.
-writeFileSync(join(pkg, 'node.js'), `import { readFileSync } from 'node:fs';
+writeFileSync(
+  join(pkg, 'node.js'),
+  `import { readFileSync } from 'node:fs';
 import { initSync } from './node/wx_subscribemsg.js';
 initSync({ module: readFileSync(new URL('./node/wx_subscribemsg_bg.wasm', import.meta.url)) });
-${reexport(server.functions, './node/wx_subscribemsg.js')}`);
-writeFileSync(join(pkg, 'node.d.ts'), `${reexport(server.functions, './node/wx_subscribemsg.js')}export type { ${server.types.join(', ')} } from './node/wx_subscribemsg.js';\n`);
+${reexport(server.functions, './node/wx_subscribemsg.js')}`,
+);
+writeFileSync(
+  join(pkg, 'node.d.ts'),
+  `${reexport(server.functions, './node/wx_subscribemsg.js')}export type { ${server.types.join(', ')} } from './node/wx_subscribemsg.js';\n`,
+);
 
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-const files = new Set([...(manifest.files ?? []).filter((f) => f !== 'wx_subscribemsg.js'), 'index.js', 'index.d.ts', 'node.js', 'node.d.ts', 'node/']);
+const files = new Set([
+  ...(manifest.files ?? []).filter((f) => f !== 'wx_subscribemsg.js'),
+  'index.js',
+  'index.d.ts',
+  'node.js',
+  'node.d.ts',
+  'node/',
+]);
 Object.assign(manifest, {
   type: 'module',
   main: 'index.js',
@@ -91,5 +119,9 @@ Object.assign(manifest, {
 writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
 
 const size = shippedSizes(pkg);
-console.log(`[build] pkg/ ready. Shipped to the browser: ${size.files.map((f) => `${f.name} ${f.raw} B (gzip -9 ${f.gzip} B)`).join(', ')}`);
-console.log(`[build] total gzip -9: ${size.gzip} B (${(size.gzip / 1024).toFixed(1)} KiB); limit ${size.limit} B, goal ${size.goal} B`);
+console.log(
+  `[build] pkg/ ready. Shipped to the browser: ${size.files.map((f) => `${f.name} ${f.raw} B (gzip -9 ${f.gzip} B)`).join(', ')}`,
+);
+console.log(
+  `[build] total gzip -9: ${size.gzip} B (${(size.gzip / 1024).toFixed(1)} KiB); limit ${size.limit} B, goal ${size.goal} B`,
+);

@@ -36,6 +36,6 @@ fi
 
 # npm writes node_modules/.package-lock.json on install: older than the lock means the lock moved on.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm dev dependencies (playwright-core, binaryen, vite, webpack)"
+  say "installing npm dev dependencies (playwright-core, binaryen, vite, webpack, prettier)"
   npm ci --no-audit --no-fund
 fi

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Everything `npm test` runs, in order of speed: native, browser, the built package, end to end.
+# Everything `npm test` runs, in order of speed: lint, native, browser, the built package, end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
+echo "== lint: cargo fmt, clippy (native and wasm32), prettier"
+bash scripts/lint.sh
 echo "== native: cargo test"
 cargo test
 echo "== browser: wasm-pack test --headless --chrome"

@@ -20,7 +20,14 @@ test('manifest names the entry modules and the types', () => {
   assert.equal(manifest.main, 'index.js');
   assert.equal(manifest.types, 'index.d.ts');
   assert.equal(manifest.exports['.'].default, './index.js');
-  for (const file of ['index.js', 'index.d.ts', 'node.js', 'node/', 'wx_subscribemsg_bg.wasm', 'wx_subscribemsg.d.ts']) {
+  for (const file of [
+    'index.js',
+    'index.d.ts',
+    'node.js',
+    'node/',
+    'wx_subscribemsg_bg.wasm',
+    'wx_subscribemsg.d.ts',
+  ]) {
     assert.ok(manifest.files.includes(file), `${file} is not in files`);
     assert.ok(existsSync(pkgDir + file), `${file} was not built`);
   }
@@ -32,10 +39,21 @@ test('the public types have no any', () => {
   // The part users see: everything before wasm-bindgen's internal InitInput/InitOutput declarations.
   const publicPart = types.slice(0, types.indexOf('export type InitInput'));
   assert.doesNotMatch(publicPart, /[:<(,|=]\s*any\b/);
-  for (const name of ['authorize', 'buildLink', 'handleCallback', 'parseCallback', 'retryDeliveries', 'isWeChat', 'weChatVersion']) {
+  for (const name of [
+    'authorize',
+    'buildLink',
+    'handleCallback',
+    'parseCallback',
+    'retryDeliveries',
+    'isWeChat',
+    'weChatVersion',
+  ]) {
     assert.match(entry, new RegExp(`\\b${name}\\b`));
   }
-  assert.match(publicPart, /export function handleCallback\(options: HandleCallbackOptions\): Promise<CallbackResult>;/);
+  assert.match(
+    publicPart,
+    /export function handleCallback\(options: HandleCallbackOptions\): Promise<CallbackResult>;/,
+  );
   assert.match(publicPart, /export function authorize\(options: AuthorizeOptions\): string;/);
   assert.match(publicPart, /export function weChatVersion\(userAgent\?: string \| null\): string \| null;/);
   assert.match(entry, /export type \{[^}]*SubscribeError[^}]*\}/);
@@ -44,35 +62,76 @@ test('the public types have no any', () => {
 test('the Node entry builds links and parses callbacks on a server', async () => {
   const m = await import(`${pkgDir}node.js`);
   const link = m.buildLink({
-    appid: 'wxaba38c7f163da69b', scene: 1000, templateId: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
-    redirectUrl: 'http://support.qq.com', reserved: 'test',
+    appid: 'wxaba38c7f163da69b',
+    scene: 1000,
+    templateId: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
+    redirectUrl: 'http://support.qq.com',
+    reserved: 'test',
   });
-  assert.equal(link, 'https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000'
-    + '&template_id=1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc&redirect_url=http%3A%2F%2Fsupport.qq.com&reserved=test#wechat_redirect');
-  assert.deepEqual({ ...m.parseCallback('?template_id=T&action=cancel&scene=3&reserved=r') },
-    { action: 'cancel', templateId: 'T', scene: 3, reserved: 'r' });
-  assert.throws(() => m.buildLink({ appid: 'wx1', scene: 1 }), (e) => e instanceof Error && e.name === 'SubscribeError' && e.code === 'invalid_appid');
-  assert.throws(() => m.parseCallback('action=confirm'), (e) => e.code === 'missing_param' && /'template_id'/.test(e.message));
+  assert.equal(
+    link,
+    'https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000' +
+      '&template_id=1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc&redirect_url=http%3A%2F%2Fsupport.qq.com&reserved=test#wechat_redirect',
+  );
+  assert.deepEqual(
+    { ...m.parseCallback('?template_id=T&action=cancel&scene=3&reserved=r') },
+    { action: 'cancel', templateId: 'T', scene: 3, reserved: 'r' },
+  );
+  assert.throws(
+    () => m.buildLink({ appid: 'wx1', scene: 1 }),
+    (e) => e instanceof Error && e.name === 'SubscribeError' && e.code === 'invalid_appid',
+  );
+  assert.throws(
+    () => m.parseCallback('action=confirm'),
+    (e) => e.code === 'missing_param' && /'template_id'/.test(e.message),
+  );
   assert.equal(m.isWeChat('Mozilla/5.0 MicroMessenger/8.0.42.2460(0x28002A35)'), true);
   assert.equal(m.weChatVersion('Mozilla/5.0 Chrome/156'), null);
 });
 
 test('the Node entry has the send request and the errcode table', async () => {
   const m = await import(`${pkgDir}node.js`);
-  const body = m.buildSendRequest({ openid: 'oUser_1', templateId: 'TPL_1', scene: 1000, title: '发货通知', content: '您的订单已发货' });
-  assert.equal(JSON.stringify(body), '{"touser":"oUser_1","template_id":"TPL_1","scene":"1000","title":"发货通知","data":{"content":{"value":"您的订单已发货"}}}');
-  assert.throws(() => m.buildSendRequest({ openid: 'o1', templateId: 'T', scene: 1, title: '一二三四五六七八九十一二三四五六', content: 'c' }),
-    (e) => e.code === 'invalid_title');
-  assert.deepEqual({ ...m.explainErrcode(43101) }, {
-    errcode: 43101, name: 'user_refused', ok: false, retry: 'no',
-    meaning: m.explainErrcode(43101).meaning, action: m.explainErrcode(43101).action,
+  const body = m.buildSendRequest({
+    openid: 'oUser_1',
+    templateId: 'TPL_1',
+    scene: 1000,
+    title: '发货通知',
+    content: '您的订单已发货',
   });
+  assert.equal(
+    JSON.stringify(body),
+    '{"touser":"oUser_1","template_id":"TPL_1","scene":"1000","title":"发货通知","data":{"content":{"value":"您的订单已发货"}}}',
+  );
+  assert.throws(
+    () =>
+      m.buildSendRequest({
+        openid: 'o1',
+        templateId: 'T',
+        scene: 1,
+        title: '一二三四五六七八九十一二三四五六',
+        content: 'c',
+      }),
+    (e) => e.code === 'invalid_title',
+  );
+  assert.deepEqual(
+    { ...m.explainErrcode(43101) },
+    {
+      errcode: 43101,
+      name: 'user_refused',
+      ok: false,
+      retry: 'no',
+      meaning: m.explainErrcode(43101).meaning,
+      action: m.explainErrcode(43101).action,
+    },
+  );
   // The browser module does not carry them.
   assert.doesNotMatch(read('index.js'), /buildSendRequest|explainErrcode/);
 });
 
 test('shipped size stays within the limit (bytes are deterministic)', () => {
   const size = shippedSizes(pkgDir);
-  console.log(`shipped to the browser: raw ${size.raw} B, gzip -9 ${size.gzip} B (limit ${size.limit} B, goal ${size.goal} B)`);
+  console.log(
+    `shipped to the browser: raw ${size.raw} B, gzip -9 ${size.gzip} B (limit ${size.limit} B, goal ${size.goal} B)`,
+  );
   assert.ok(size.gzip <= size.limit, `the browser module grew to ${size.gzip} B gzip, over the ${size.limit} B limit`);
 });

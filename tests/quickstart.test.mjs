@@ -14,8 +14,11 @@ import { chromium } from 'playwright-core';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-const blocks = Object.fromEntries([...readme.matchAll(/<!-- quickstart:(\w+)[^>]*-->\s*```html\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]));
-const page = (body, head = '') => `<!doctype html>\n<html><head><meta charset="utf-8">${head}</head><body>\n${body}</body></html>\n`;
+const blocks = Object.fromEntries(
+  [...readme.matchAll(/<!-- quickstart:(\w+)[^>]*-->\s*```html\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]),
+);
+const page = (body, head = '') =>
+  `<!doctype html>\n<html><head><meta charset="utf-8">${head}</head><body>\n${body}</body></html>\n`;
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 
 let app;
@@ -25,14 +28,24 @@ before(async () => {
   assert.ok(blocks.subscribe && blocks.landing, 'README.md lost its quickstart:subscribe / quickstart:landing blocks');
   assert.ok(fs.existsSync(path.join(root, 'pkg', 'index.js')), 'pkg/ is missing: run `npm run build`');
   app = fs.mkdtempSync(path.join(os.tmpdir(), 'wxsub-quickstart-'));
-  const npm = (...args) => execFileSync('npm', [...args, '--no-audit', '--no-fund'], { cwd: app, stdio: 'pipe' }).toString().trim();
+  const npm = (...args) =>
+    execFileSync('npm', [...args, '--no-audit', '--no-fund'], { cwd: app, stdio: 'pipe' })
+      .toString()
+      .trim();
   fs.writeFileSync(path.join(app, 'package.json'), '{ "name": "quickstart", "private": true, "type": "module" }\n');
   const tarball = npm('pack', path.join(root, 'pkg'), '--pack-destination', app).split('\n').pop();
   npm('install', path.join(app, tarball));
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -48,20 +61,29 @@ async function serve(dir) {
     const url = new URL(req.url, 'http://x');
     if (req.method === 'POST' && url.pathname === '/api/wechat/grants') {
       let body = '';
-      req.on('data', (c) => { body += c; }).on('end', () => {
-        grants.push({ key: req.headers['idempotency-key'], body: JSON.parse(body) });
-        res.writeHead(201).end();
-      });
+      req
+        .on('data', (c) => {
+          body += c;
+        })
+        .on('end', () => {
+          grants.push({ key: req.headers['idempotency-key'], body: JSON.parse(body) });
+          res.writeHead(201).end();
+        });
       return;
     }
     const name = url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
     const file = path.join(dir, path.normalize(decodeURIComponent(name)).replace(/^(\.\.[/\\])+/, ''));
-    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) return res.writeHead(404).end();
+    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory())
+      return res.writeHead(404).end();
     res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
     fs.createReadStream(file).pipe(res);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { origin: `http://127.0.0.1:${server.address().port}`, grants, close: () => new Promise((r) => server.close(r)) };
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    grants,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 /** Opens the subscribe page, taps the button, lets "WeChat" answer Allow, and reads the landing page. */
@@ -69,7 +91,10 @@ async function clickThrough(origin) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const tab = await context.newPage();
   const problems = [];
-  tab.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
+  tab.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    d.dismiss();
+  });
   tab.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   let consent;
   // WeChat's consent page: answer Allow by redirecting to redirect_url with the callback parameters.
@@ -77,14 +102,22 @@ async function clickThrough(origin) {
     consent = new URL(route.request().url());
     const q = consent.searchParams;
     const back = new URL(q.get('redirect_url'));
-    for (const [k, v] of [['openid', 'oQuickStartUser_1'], ['template_id', q.get('template_id')], ['action', 'confirm'], ['scene', q.get('scene')], ['reserved', q.get('reserved')]]) {
+    for (const [k, v] of [
+      ['openid', 'oQuickStartUser_1'],
+      ['template_id', q.get('template_id')],
+      ['action', 'confirm'],
+      ['scene', q.get('scene')],
+      ['reserved', q.get('reserved')],
+    ]) {
       back.searchParams.set(k, v);
     }
     route.fulfill({ status: 302, headers: { location: back.href } });
   });
   await tab.goto(`${origin}/`);
   await tab.click('#subscribe');
-  await tab.waitForFunction(() => document.querySelector('#status')?.textContent !== 'Checking…', null, { timeout: 15_000 });
+  await tab.waitForFunction(() => document.querySelector('#status')?.textContent !== 'Checking…', null, {
+    timeout: 15_000,
+  });
   const status = await tab.textContent('#status');
   const address = tab.url();
   await context.close();
@@ -102,8 +135,11 @@ async function flowWorks(dir) {
     assert.equal(site.grants.length, 1);
     const [{ key, body }] = site.grants;
     assert.deepEqual(body, {
-      appid: 'wxaba38c7f163da69b', openid: 'oQuickStartUser_1', template_id: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
-      scene: 1000, reserved: consent.searchParams.get('reserved'),
+      appid: 'wxaba38c7f163da69b',
+      openid: 'oQuickStartUser_1',
+      template_id: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
+      scene: 1000,
+      reserved: consent.searchParams.get('reserved'),
     });
     assert.equal(key, body.reserved);
   } finally {
@@ -115,7 +151,8 @@ test('plain <script type="module"> pages with an import map', async () => {
   const site = path.join(app, 'plain');
   fs.mkdirSync(path.join(site, 'subscribe'), { recursive: true });
   fs.symlinkSync(path.join(app, 'node_modules'), path.join(site, 'node_modules'));
-  const importMap = '<script type="importmap">{ "imports": { "wx-subscribemsg": "/node_modules/wx-subscribemsg/index.js" } }</script>';
+  const importMap =
+    '<script type="importmap">{ "imports": { "wx-subscribemsg": "/node_modules/wx-subscribemsg/index.js" } }</script>';
   fs.writeFileSync(path.join(site, 'index.html'), page(blocks.subscribe, importMap));
   fs.writeFileSync(path.join(site, 'subscribe', 'done.html'), page(blocks.landing, importMap));
   await flowWorks(site);
@@ -136,7 +173,10 @@ test('the same pages built by Vite, no plugin', async () => {
     },
   });
   const emitted = fs.readdirSync(path.join(app, 'dist', 'assets'));
-  assert.ok(emitted.some((f) => f.endsWith('.wasm')), `Vite did not emit the wasm: ${emitted.join(', ')}`);
+  assert.ok(
+    emitted.some((f) => f.endsWith('.wasm')),
+    `Vite did not emit the wasm: ${emitted.join(', ')}`,
+  );
   await flowWorks(path.join(app, 'dist'));
 });
 
@@ -153,19 +193,31 @@ test('the same scripts bundled by webpack 5, default configuration', async () =>
   const pages = { subscribe: split(blocks.subscribe), done: split(blocks.landing) };
   for (const [name, { script }] of Object.entries(pages)) fs.writeFileSync(path.join(dir, 'src', `${name}.js`), script);
   const stats = await new Promise((resolve, reject) => {
-    webpack({
-      mode: 'production',
-      context: dir,
-      entry: { subscribe: './src/subscribe.js', done: './src/done.js' },
-      output: { path: path.join(dir, 'dist', 'assets'), publicPath: '/assets/', clean: true },
-      resolve: { modules: [path.join(app, 'node_modules')] },
-      performance: { hints: false },
-    }, (error, result) => (error ? reject(error) : resolve(result)));
+    webpack(
+      {
+        mode: 'production',
+        context: dir,
+        entry: { subscribe: './src/subscribe.js', done: './src/done.js' },
+        output: { path: path.join(dir, 'dist', 'assets'), publicPath: '/assets/', clean: true },
+        resolve: { modules: [path.join(app, 'node_modules')] },
+        performance: { hints: false },
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
   });
   assert.ok(!stats.hasErrors(), stats.toString('errors-only'));
   const emitted = fs.readdirSync(path.join(dir, 'dist', 'assets'));
-  assert.ok(emitted.some((f) => f.endsWith('.wasm')), `webpack did not emit the wasm: ${emitted.join(', ')}`);
-  fs.writeFileSync(path.join(dir, 'dist', 'index.html'), page(`${pages.subscribe.html}<script src="/assets/subscribe.js"></script>\n`));
-  fs.writeFileSync(path.join(dir, 'dist', 'subscribe', 'done.html'), page(`${pages.done.html}<script src="/assets/done.js"></script>\n`));
+  assert.ok(
+    emitted.some((f) => f.endsWith('.wasm')),
+    `webpack did not emit the wasm: ${emitted.join(', ')}`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'dist', 'index.html'),
+    page(`${pages.subscribe.html}<script src="/assets/subscribe.js"></script>\n`),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'dist', 'subscribe', 'done.html'),
+    page(`${pages.done.html}<script src="/assets/done.js"></script>\n`),
+  );
   await flowWorks(path.join(dir, 'dist'));
 });

@@ -70,7 +70,11 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
     createApiSimulator(config, { state: wechat, log }),
     createInbox(config, { state: wechat, realApi: Boolean(config.wxApiBase), log }),
     // The business-domain verification file WeChat asks for (MP_verify_*.txt), kept in DATA_DIR.
-    createStaticHandler({ root: config.dataDir, mount: '/', allow: (rel) => /^MP_verify_[A-Za-z0-9]+\.txt$/.test(rel) }),
+    createStaticHandler({
+      root: config.dataDir,
+      mount: '/',
+      allow: (rel) => /^MP_verify_[A-Za-z0-9]+\.txt$/.test(rel),
+    }),
     createStaticHandler({ root: pkgDir, mount: '/pkg/' }),
     createStaticHandler({ root: WWW_DIR, mount: '/', allow: isPublicWwwFile }),
   ];
@@ -82,11 +86,17 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
         if (await handle(req, res, url)) return;
       }
       if (url.pathname.startsWith('/api/')) sendJson(res, 404, { error: 'not_found', message: `no ${url.pathname}` });
-      else if (url.pathname.startsWith('/pkg/')) sendHtml(res, 404, notFoundPage('The package is not built (or has no such file): run <code>npm run build</code>.'));
+      else if (url.pathname.startsWith('/pkg/'))
+        sendHtml(
+          res,
+          404,
+          notFoundPage('The package is not built (or has no such file): run <code>npm run build</code>.'),
+        );
       else sendHtml(res, 404, notFoundPage('There is no such page.'));
     } catch (err) {
       log(`error: ${req.method} ${req.url}: ${err.stack ?? err}`);
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'the demo server failed; see its console' });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: 'internal', message: 'the demo server failed; see its console' });
       else res.destroy();
     }
   });
@@ -109,14 +119,19 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
   apiBase ??= `${url}wxapi`;
   log(describeConfig(config, { url, authorizeUrl: `${url}${SIMULATOR_PATH.slice(1)}`, wxApiBase: apiBase }).join('\n'));
   if (shownHost !== config.businessDomain) {
-    log(`note: open the pages on the business domain (${config.businessDomain}), e.g. through your tunnel: redirect_url must be on it`);
+    log(
+      `note: open the pages on the business domain (${config.businessDomain}), e.g. through your tunnel: redirect_url must be on it`,
+    );
   }
-  if (!publicConfig().pkgBuilt) log(`warning: ${path.join(pkgDir, 'index.js')} is missing: run \`npm run build\` (npm start does it)`);
+  if (!publicConfig().pkgBuilt)
+    log(`warning: ${path.join(pkgDir, 'index.js')} is missing: run \`npm run build\` (npm start does it)`);
   for (const opened of [store, sends, wechat]) {
     if (opened.skipped) log(`warning: skipped ${opened.skipped} unreadable line(s) in ${opened.file}`);
   }
   if (config.wxApiBase && !config.authorizeUrl) {
-    log('note: WX_API_BASE is the real API but consent runs in the local simulator: its openids are not real, so WeChat will answer 40003');
+    log(
+      'note: WX_API_BASE is the real API but consent runs in the local simulator: its openids are not real, so WeChat will answer 40003',
+    );
   }
 
   let closing = null;
@@ -137,7 +152,9 @@ async function loadNodeEntry(pkgDir, log) {
   try {
     const pkg = await import(pathToFileURL(file).href);
     if (typeof pkg.buildSendRequest === 'function' && typeof pkg.explainErrcode === 'function') return pkg;
-    log(`warning: ${file} has no buildSendRequest/explainErrcode: rebuild the package (npm run build); /api/send is off`);
+    log(
+      `warning: ${file} has no buildSendRequest/explainErrcode: rebuild the package (npm run build); /api/send is off`,
+    );
   } catch (err) {
     log(`warning: could not load ${file} (${err.message}); /api/send is off`);
   }
@@ -157,7 +174,10 @@ async function main() {
     running = await startServer();
   } catch (err) {
     if (err instanceof ConfigError) console.error(`wx-subscribemsg demo: ${err.message}`);
-    else if (err.code === 'EADDRINUSE') console.error(`wx-subscribemsg demo: port ${err.port} is in use; set PORT to another port (PORT=0 picks a free one)`);
+    else if (err.code === 'EADDRINUSE')
+      console.error(
+        `wx-subscribemsg demo: port ${err.port} is in use; set PORT to another port (PORT=0 picks a free one)`,
+      );
     else console.error(err);
     process.exit(1);
   }
@@ -168,7 +188,9 @@ async function main() {
 
 function invokedAsMain() {
   try {
-    return Boolean(process.argv[1]) && fs.realpathSync(path.resolve(process.argv[1])) === fileURLToPath(import.meta.url);
+    return (
+      Boolean(process.argv[1]) && fs.realpathSync(path.resolve(process.argv[1])) === fileURLToPath(import.meta.url)
+    );
   } catch {
     return false;
   }

@@ -3,8 +3,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  APPID, SAFARI_IOS_UA, TEMPLATE_A, TEMPLATE_B, WECHAT_ANDROID_UA,
-  decide, e2eSuite, openSubscribePage, screenshot, subscribe, waitForResult,
+  APPID,
+  SAFARI_IOS_UA,
+  TEMPLATE_A,
+  TEMPLATE_B,
+  WECHAT_ANDROID_UA,
+  decide,
+  e2eSuite,
+  openSubscribePage,
+  screenshot,
+  subscribe,
+  waitForResult,
 } from './harness.mjs';
 
 const suite = e2eSuite({ before, after });
@@ -82,7 +91,9 @@ describe('subscribe flow', () => {
   test('reload, back/forward, the same callback again and Allow twice: still one grant, one POST', async () => {
     await suite.scenario(async ({ page, base, sink }) => {
       const seen = [];
-      page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) seen.push(frame.url()); });
+      page.on('framenavigated', (frame) => {
+        if (frame === page.mainFrame()) seen.push(frame.url());
+      });
       await openSubscribePage(page, base);
       await subscribe(page, { scene: 7 });
       const first = await decide(page, 'confirm');
@@ -141,10 +152,13 @@ describe('subscribe flow', () => {
       assert.equal(second.openid, first.openid, 'the simulated user keeps one openid');
 
       const grants = await sink.grants();
-      assert.deepEqual(grants.map((g) => [g.template_id, g.scene, g.openid]), [
-        [TEMPLATE_A, 1000, first.openid],
-        [TEMPLATE_B, 1001, first.openid],
-      ]);
+      assert.deepEqual(
+        grants.map((g) => [g.template_id, g.scene, g.openid]),
+        [
+          [TEMPLATE_A, 1000, first.openid],
+          [TEMPLATE_B, 1001, first.openid],
+        ],
+      );
       assert.notEqual(grants[0].reserved, grants[1].reserved);
     });
   });
@@ -152,13 +166,18 @@ describe('subscribe flow', () => {
   test('hash-routed landing page: the mangled fragment #%23/done is repaired to #/done', async () => {
     await suite.scenario(async ({ page, base, sink }) => {
       const seen = [];
-      page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) seen.push(frame.url()); });
+      page.on('framenavigated', (frame) => {
+        if (frame === page.mainFrame()) seen.push(frame.url());
+      });
       await openSubscribePage(page, base);
       await subscribe(page, { scene: 3, landing: 'hash' });
       assert.equal(new URL(page.url()).searchParams.get('redirect_url'), new URL('/callback.html#/done', base).href);
       const result = await decide(page, 'confirm');
       assert.equal(result.state, 'granted');
-      assert.ok(seen.some((u) => /\/callback\.html\?openid=[^#]+#%23\/done$/.test(u)), `the simulator mangled the fragment:\n${seen.join('\n')}`);
+      assert.ok(
+        seen.some((u) => /\/callback\.html\?openid=[^#]+#%23\/done$/.test(u)),
+        `the simulator mangled the fragment:\n${seen.join('\n')}`,
+      );
       assert.equal(address(page), '/callback.html#/done');
       assert.equal(await page.evaluate(() => location.hash), '#/done');
       assert.equal(await page.getByTestId('route').textContent(), 'Route #/done');

@@ -29,7 +29,9 @@ export const SAFARI_IOS_UA =
 /** The e2e scenarios need the built package; fail with the fix instead of a blank page. */
 export function requirePackage() {
   if (!fs.existsSync(PKG_ENTRY)) {
-    throw new Error(`${PKG_ENTRY} is missing: the e2e tests run against the built package. Run \`npm run build\` first.`);
+    throw new Error(
+      `${PKG_ENTRY} is missing: the e2e tests run against the built package. Run \`npm run build\` first.`,
+    );
   }
 }
 
@@ -42,7 +44,11 @@ export async function startInProcess(env = {}, options = {}) {
   const { startServer } = await import('../../www/server.mjs');
   const dataDir = env.DATA_DIR ?? tempDataDir();
   const lines = [];
-  const running = await startServer({ env: { PORT: '0', DATA_DIR: dataDir, ...env }, log: (text) => lines.push(...String(text).split('\n')), ...options });
+  const running = await startServer({
+    env: { PORT: '0', DATA_DIR: dataDir, ...env },
+    log: (text) => lines.push(...String(text).split('\n')),
+    ...options,
+  });
   return {
     ...running,
     dataDir,
@@ -65,11 +71,18 @@ export async function startDemo(env = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk) => { output += chunk; });
-  child.stderr.setEncoding('utf8').on('data', (chunk) => { output += chunk; });
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk) => {
+    output += chunk;
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo server did not print its URL within 10 s:\n${output}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the demo server did not print its URL within 10 s:\n${output}`)),
+      10_000,
+    );
     const check = () => {
       const match = /^wx-subscribemsg demo: (http:\/\/\S+\/)$/m.exec(output);
       if (match) {
@@ -102,9 +115,19 @@ export async function startDemo(env = {}) {
 function cleanEnv() {
   const env = { ...process.env };
   for (const name of [
-    'APPID', 'TEMPLATE_ID', 'BUSINESS_DOMAIN', 'HOST', 'PORT', 'DATA_DIR', 'AUTHORIZE_URL', 'FAULTS',
-    'WX_API_BASE', 'WX_ACCESS_TOKEN', 'SIM_ACCESS_TOKEN',
-  ]) delete env[name];
+    'APPID',
+    'TEMPLATE_ID',
+    'BUSINESS_DOMAIN',
+    'HOST',
+    'PORT',
+    'DATA_DIR',
+    'AUTHORIZE_URL',
+    'FAULTS',
+    'WX_API_BASE',
+    'WX_ACCESS_TOKEN',
+    'SIM_ACCESS_TOKEN',
+  ])
+    delete env[name];
   return env;
 }
 
@@ -131,17 +154,32 @@ export function sinkApi(base) {
  * Allow (or Cancel) on the consent simulator over HTTP, as the simulated user of `cookie` (a new one
  * without): the simulated WeChat gets the permit. Returns { openid, cookie, location }.
  */
-export async function consentOverHttp(base, { scene = 1000, template = TEMPLATE_A, cookie, decision = 'confirm', reserved = 'R1' } = {}) {
+export async function consentOverHttp(
+  base,
+  { scene = 1000, template = TEMPLATE_A, cookie, decision = 'confirm', reserved = 'R1' } = {},
+) {
   const form = new URLSearchParams({
-    action: 'get_confirm', appid: APPID, scene: String(scene), template_id: template,
-    redirect_url: new URL('/callback.html', base).href, reserved, decision,
+    action: 'get_confirm',
+    appid: APPID,
+    scene: String(scene),
+    template_id: template,
+    redirect_url: new URL('/callback.html', base).href,
+    reserved,
+    decision,
   });
   const response = await fetch(new URL('/mp/subscribemsg', base), {
-    method: 'POST', body: form, redirect: 'manual', headers: cookie ? { Cookie: cookie } : {},
+    method: 'POST',
+    body: form,
+    redirect: 'manual',
+    headers: cookie ? { Cookie: cookie } : {},
   });
   if (response.status !== 303) throw new Error(`the consent simulator answered ${response.status} instead of 303`);
   const location = new URL(response.headers.get('location'));
-  return { openid: location.searchParams.get('openid'), cookie: cookie ?? response.headers.get('set-cookie').split(';')[0], location };
+  return {
+    openid: location.searchParams.get('openid'),
+    cookie: cookie ?? response.headers.get('set-cookie').split(';')[0],
+    location,
+  };
 }
 
 /** What the simulated WeChat holds (users, permits, messages, API call counts) and the send log. */
@@ -190,7 +228,8 @@ export async function newPhone(browser, { userAgent = WECHAT_IOS_UA } = {}) {
     if (msg.type() === 'error' && !/^Failed to load resource/.test(msg.text())) problems.push(`console: ${msg.text()}`);
   });
   page.on('response', (response) => {
-    if (response.status() >= 400) problems.push(`http: ${response.status()} ${response.request().method()} ${response.url()}`);
+    if (response.status() >= 400)
+      problems.push(`http: ${response.status()} ${response.request().method()} ${response.url()}`);
   });
   page.on('requestfailed', (request) => {
     // ERR_ABORTED: a navigation cut off a body nobody was reading (or a fetch was aborted on purpose).
@@ -237,7 +276,9 @@ export async function decide(page, decision) {
 export async function callbackLocationFromConsent(page, decision = 'confirm') {
   const fields = await page.getByTestId('consent-form').evaluate((form) => [...new FormData(form).entries()]);
   const form = Object.fromEntries([...fields, ['decision', decision]]);
-  const response = await page.context().request.post(new URL('/mp/subscribemsg', page.url()).href, { form, maxRedirects: 0 });
+  const response = await page
+    .context()
+    .request.post(new URL('/mp/subscribemsg', page.url()).href, { form, maxRedirects: 0 });
   if (response.status() !== 303) throw new Error(`the simulator answered ${response.status()} instead of 303`);
   return response.headers().location;
 }
@@ -266,10 +307,11 @@ export async function waitForResult(page) {
  */
 export async function sendMessage(page, { title, content, color, url } = {}) {
   const box = page.getByTestId('send-result');
-  const before = Number(await box.getAttribute('data-answered') ?? 0);
+  const before = Number((await box.getAttribute('data-answered')) ?? 0);
   if (title !== undefined) await page.getByTestId('send-title').fill(title);
   if (content !== undefined) await page.getByTestId('send-content').fill(content);
-  if (color !== undefined) await page.locator(`#send-form input[name="color"][value="${color}"]`).check({ force: true });
+  if (color !== undefined)
+    await page.locator(`#send-form input[name="color"][value="${color}"]`).check({ force: true });
   if (url !== undefined) await page.getByTestId('send-url').fill(url);
   await page.getByTestId('send').click();
   await page.locator(`[data-testid="send-result"][data-answered="${before + 1}"]`).waitFor();
@@ -295,14 +337,16 @@ export async function openInbox(page, base, chat) {
 
 /** The messages of the open inbox conversation, as shown. */
 export async function shownMessages(page) {
-  return page.getByTestId('message').evaluateAll((nodes) => nodes.map((node) => ({
-    title: node.querySelector('[data-testid="message-title"]').textContent,
-    content: node.querySelector('[data-testid="message-content"]').textContent,
-    color: getComputedStyle(node.querySelector('[data-testid="message-content"]')).color,
-    scene: node.dataset.scene,
-    link: node.querySelector('[data-testid="message-link"]')?.dataset.kind ?? null,
-    href: node.querySelector('[data-testid="message-link"]')?.getAttribute('href') ?? null,
-  })));
+  return page.getByTestId('message').evaluateAll((nodes) =>
+    nodes.map((node) => ({
+      title: node.querySelector('[data-testid="message-title"]').textContent,
+      content: node.querySelector('[data-testid="message-content"]').textContent,
+      color: getComputedStyle(node.querySelector('[data-testid="message-content"]')).color,
+      scene: node.dataset.scene,
+      link: node.querySelector('[data-testid="message-link"]')?.dataset.kind ?? null,
+      href: node.querySelector('[data-testid="message-link"]')?.getAttribute('href') ?? null,
+    })),
+  );
 }
 
 /** Everything one e2e test file needs: one browser; per scenario a fresh server, data dir and phone. */
@@ -325,8 +369,11 @@ export function e2eSuite({ before, after }) {
       await fn({ ...phone, server, sink: server.sink, wechat: server.wechat, base: server.url });
       // Failing deliveries show up as failed loads: expected where the fault switch is on; a refused
       // send (409, 400, 502) is an answer the scenario expects where it says so.
-      const problems = phone.problems.filter((p) => !(options.networkErrors && /^(http|network): .*\/api\/grants$/.test(p))
-        && !(options.refusedSends && /^http: (409|400|502) POST .*\/api\/send$/.test(p)));
+      const problems = phone.problems.filter(
+        (p) =>
+          !(options.networkErrors && /^(http|network): .*\/api\/grants$/.test(p)) &&
+          !(options.refusedSends && /^http: (409|400|502) POST .*\/api\/send$/.test(p)),
+      );
       if (problems.length) throw new Error(`the page reported errors:\n${problems.join('\n')}`);
     } finally {
       await phone.context.close();

@@ -6,16 +6,30 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { APPID, PKG_DIR, ROOT, TEMPLATE_A, consentOverHttp, requirePackage, startInProcess, tempDataDir } from './harness.mjs';
+import {
+  APPID,
+  PKG_DIR,
+  ROOT,
+  TEMPLATE_A,
+  consentOverHttp,
+  requirePackage,
+  startInProcess,
+  tempDataDir,
+} from './harness.mjs';
 
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const block = /<!-- readme-demo:send-message[^>]*-->\s*```js\n([\s\S]*?)```/.exec(readme)?.[1];
 
 function run(dir, args, env) {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['send-message.mjs', ...args], { cwd: dir, env: { PATH: process.env.PATH, ...env }, timeout: 15_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? err.code : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['send-message.mjs', ...args],
+      { cwd: dir, env: { PATH: process.env.PATH, ...env }, timeout: 15_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? err.code : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -55,15 +69,30 @@ describe('README: the backend that sends', () => {
   });
 
   const simulator = async () => (await fetch(new URL('/wxapi/simulator', server.url))).json();
-  const sends = () => fs.readFileSync(path.join(dir, 'sends.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const sends = () =>
+    fs
+      .readFileSync(path.join(dir, 'sends.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
 
   test('sends the grant\'s message: exit 0, "0 ok", delivered with its colour', async () => {
-    const { code, stdout, stderr } = await run(dir, [grants[0], 'Order shipped', 'It arrives tomorrow.', '#173177'], env);
+    const { code, stdout, stderr } = await run(
+      dir,
+      [grants[0], 'Order shipped', 'It arrives tomorrow.', '#173177'],
+      env,
+    );
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^0 ok: The message was sent\.$/m);
     const { messages } = await simulator();
-    assert.deepEqual(messages.map((m) => [m.title, m.content, m.color, m.scene]), [['Order shipped', 'It arrives tomorrow.', '#173177', '1000']]);
-    assert.deepEqual(sends().map((s) => [s.reserved, s.errcode, s.consumed]), [[grants[0], 0, true]]);
+    assert.deepEqual(
+      messages.map((m) => [m.title, m.content, m.color, m.scene]),
+      [['Order shipped', 'It arrives tomorrow.', '#173177', '1000']],
+    );
+    assert.deepEqual(
+      sends().map((s) => [s.reserved, s.errcode, s.consumed]),
+      [[grants[0], 0, true]],
+    );
   });
 
   test('the same grant again: 43101 known locally, WeChat not called', async () => {
@@ -101,5 +130,4 @@ describe('README: the backend that sends', () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal((await simulator()).messages.length, 2);
   });
-
 });

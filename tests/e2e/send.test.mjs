@@ -7,8 +7,18 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import {
-  PKG_DIR, TEMPLATE_A, TEMPLATE_B, decide, e2eSuite, openInbox, openSubscribePage, screenshot, sendMessage,
-  shownMessages, subscribe, waitForResult,
+  PKG_DIR,
+  TEMPLATE_A,
+  TEMPLATE_B,
+  decide,
+  e2eSuite,
+  openInbox,
+  openSubscribePage,
+  screenshot,
+  sendMessage,
+  shownMessages,
+  subscribe,
+  waitForResult,
 } from './harness.mjs';
 
 const suite = e2eSuite({ before, after });
@@ -75,12 +85,36 @@ describe('send the message', () => {
       const [message, ...more] = await wechat.messages();
       assert.equal(more.length, 0);
       assert.deepEqual(
-        [message.openid, message.template_id, message.scene, message.title, message.content, message.color, message.url, message.placement],
-        [granted.openid, TEMPLATE_A, '1000', 'Parcel shipped', 'Parcel 1042 left our warehouse today.', '#173177', 'https://example.com/orders/1042', 'notifications'],
+        [
+          message.openid,
+          message.template_id,
+          message.scene,
+          message.title,
+          message.content,
+          message.color,
+          message.url,
+          message.placement,
+        ],
+        [
+          granted.openid,
+          TEMPLATE_A,
+          '1000',
+          'Parcel shipped',
+          'Parcel 1042 left our warehouse today.',
+          '#173177',
+          'https://example.com/orders/1042',
+          'notifications',
+        ],
       );
-      assert.deepEqual((await wechat.permits()).map((p) => [p.scene, p.permits]), [['1000', 0]]);
+      assert.deepEqual(
+        (await wechat.permits()).map((p) => [p.scene, p.permits]),
+        [['1000', 0]],
+      );
       const [grant] = await sink.grants();
-      assert.deepEqual((await wechat.sends()).map((s) => [s.reserved, s.errcode, s.consumed]), [[grant.reserved, 0, true]]);
+      assert.deepEqual(
+        (await wechat.sends()).map((s) => [s.reserved, s.errcode, s.consumed]),
+        [[grant.reserved, 0, true]],
+      );
       assert.equal(await wechat.calls(), 1);
 
       // The second send of the same grant: refused by the demo backend itself, explained.
@@ -101,7 +135,11 @@ describe('send the message', () => {
       // The inbox, through the page's own link.
       await page.getByTestId('open-inbox').click();
       await page.getByTestId('inbox').waitFor();
-      assert.equal(await page.getByTestId('inbox').getAttribute('data-openid'), granted.openid, 'the same simulated user');
+      assert.equal(
+        await page.getByTestId('inbox').getAttribute('data-openid'),
+        granted.openid,
+        'the same simulated user',
+      );
       assert.equal(await page.getByTestId('follow-toggle').getAttribute('aria-checked'), 'false');
       assert.equal(await page.getByTestId('chat-notifications').getAttribute('data-count'), '1');
       assert.equal(await page.getByTestId('chat-account').getAttribute('data-count'), '0');
@@ -109,14 +147,16 @@ describe('send the message', () => {
       await screenshot(page, '14-inbox');
       await page.getByTestId('chat-notifications').click();
       await page.getByTestId('thread').waitFor();
-      assert.deepEqual(await shownMessages(page), [{
-        title: 'Parcel shipped',
-        content: 'Parcel 1042 left our warehouse today.',
-        color: 'rgb(23, 49, 119)',
-        scene: '1000',
-        link: 'url',
-        href: 'https://example.com/orders/1042',
-      }]);
+      assert.deepEqual(await shownMessages(page), [
+        {
+          title: 'Parcel shipped',
+          content: 'Parcel 1042 left our warehouse today.',
+          color: 'rgb(23, 49, 119)',
+          scene: '1000',
+          link: 'url',
+          href: 'https://example.com/orders/1042',
+        },
+      ]);
       await screenshot(page, '15-inbox-service-notifications');
     });
   });
@@ -136,7 +176,11 @@ describe('send the message', () => {
       const granted = await decide(page, 'confirm');
       assert.equal(granted.openid, openid);
       await page.getByTestId('send-card').waitFor();
-      const sent = await sendMessage(page, { title: 'Table ready', content: 'Your table for two is ready.', color: '#FA5151' });
+      const sent = await sendMessage(page, {
+        title: 'Table ready',
+        content: 'Your table for two is ready.',
+        color: '#FA5151',
+      });
       assert.equal(sent.errcode, '0');
 
       const [message] = await wechat.messages();
@@ -146,9 +190,16 @@ describe('send the message', () => {
       assert.equal(await page.getByTestId('chat-notifications').getAttribute('data-count'), '0');
       await page.getByTestId('chat-account').click();
       await page.getByTestId('thread').waitFor();
-      assert.deepEqual(await shownMessages(page), [{
-        title: 'Table ready', content: 'Your table for two is ready.', color: 'rgb(250, 81, 81)', scene: '2000', link: null, href: null,
-      }]);
+      assert.deepEqual(await shownMessages(page), [
+        {
+          title: 'Table ready',
+          content: 'Your table for two is ready.',
+          color: 'rgb(250, 81, 81)',
+          scene: '2000',
+          link: null,
+          href: null,
+        },
+      ]);
       await screenshot(page, '16-inbox-service-account-chat');
     });
   });
@@ -161,7 +212,11 @@ describe('send the message', () => {
       const grants = await sink.grants();
       assert.equal(grants.length, 2, 'two grants');
       assert.notEqual(grants[0].reserved, grants[1].reserved);
-      assert.deepEqual((await wechat.permits()).map((p) => [p.scene, p.permits, p.authorizations]), [['1000', 1, 2]], 'one permit, not two');
+      assert.deepEqual(
+        (await wechat.permits()).map((p) => [p.scene, p.permits, p.authorizations]),
+        [['1000', 1, 2]],
+        'one permit, not two',
+      );
 
       const sent = await sendMessage(page, { title: 'First', content: 'The one message scene 1000 allows.' });
       assert.equal(sent.errcode, '0');
@@ -184,7 +239,10 @@ describe('send the message', () => {
       assert.equal(await wechat.calls(), 2);
       assert.deepEqual(
         (await wechat.sends()).map((s) => [s.reserved, s.errcode, s.consumed]),
-        [[grants[1].reserved, 0, true], [grants[0].reserved, 43101, true]],
+        [
+          [grants[1].reserved, 0, true],
+          [grants[0].reserved, 43101, true],
+        ],
       );
       await openInbox(page, base);
       assert.equal(await page.getByTestId('chat-notifications').getAttribute('data-count'), '1');
@@ -203,18 +261,33 @@ describe('send the message', () => {
       const second = await decide(page, 'confirm');
       assert.equal(second.scene, '1001');
       await page.getByTestId('send-card').waitFor();
-      assert.equal((await sendMessage(page, { title: 'Delivered', content: 'Scene 1001: delivered.', color: '#07C160' })).errcode, '0');
+      assert.equal(
+        (await sendMessage(page, { title: 'Delivered', content: 'Scene 1001: delivered.', color: '#07C160' })).errcode,
+        '0',
+      );
 
-      assert.deepEqual((await wechat.permits()).map((p) => [p.scene, p.permits]), [['1000', 0], ['1001', 0]]);
-      assert.deepEqual((await wechat.messages()).map((m) => [m.scene, m.title, m.placement]), [
-        ['1000', 'Shipped', 'notifications'],
-        ['1001', 'Delivered', 'notifications'],
-      ]);
+      assert.deepEqual(
+        (await wechat.permits()).map((p) => [p.scene, p.permits]),
+        [
+          ['1000', 0],
+          ['1001', 0],
+        ],
+      );
+      assert.deepEqual(
+        (await wechat.messages()).map((m) => [m.scene, m.title, m.placement]),
+        [
+          ['1000', 'Shipped', 'notifications'],
+          ['1001', 'Delivered', 'notifications'],
+        ],
+      );
       await openInbox(page, base, 'notifications');
-      assert.deepEqual((await shownMessages(page)).map((m) => [m.scene, m.title, m.color]), [
-        ['1000', 'Shipped', 'rgb(25, 25, 25)'],
-        ['1001', 'Delivered', 'rgb(7, 193, 96)'],
-      ]);
+      assert.deepEqual(
+        (await shownMessages(page)).map((m) => [m.scene, m.title, m.color]),
+        [
+          ['1000', 'Shipped', 'rgb(25, 25, 25)'],
+          ['1001', 'Delivered', 'rgb(7, 193, 96)'],
+        ],
+      );
       await page.getByTestId('inbox-back').click();
       await page.getByTestId('inbox').waitFor();
       assert.equal(await page.getByTestId('chat-notifications-badge').textContent(), '2');

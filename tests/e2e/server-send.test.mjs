@@ -9,7 +9,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import {
-  APPID, PKG_DIR, TEMPLATE_A, consentOverHttp, requirePackage, startInProcess, tempDataDir,
+  APPID,
+  PKG_DIR,
+  TEMPLATE_A,
+  consentOverHttp,
+  requirePackage,
+  startInProcess,
+  tempDataDir,
 } from './harness.mjs';
 
 let pkg;
@@ -43,7 +49,8 @@ async function send(base, body, { contentType = 'application/json', raw } = {}) 
 }
 
 const simState = async (base) => (await fetch(new URL('/wxapi/simulator', base))).json();
-const sendsOf = async (base, reserved) => (await (await fetch(new URL(`/api/sends?reserved=${reserved}`, base))).json()).sends;
+const sendsOf = async (base, reserved) =>
+  (await (await fetch(new URL(`/api/sends?reserved=${reserved}`, base))).json()).sends;
 
 describe('/api/send against the simulator', () => {
   let server;
@@ -54,9 +61,15 @@ describe('/api/send against the simulator', () => {
   });
   after(() => server.stop());
 
-  test('sends the grant\'s message: 200, errcode 0, the explanation, and the exact body WeChat received', async () => {
+  test("sends the grant's message: 200, errcode 0, the explanation, and the exact body WeChat received", async () => {
     const g = await grant(base);
-    const input = { reserved: g.reserved, title: 'Order shipped', content: 'It arrives tomorrow.', color: '#173177', url: 'https://example.com/o/1' };
+    const input = {
+      reserved: g.reserved,
+      title: 'Order shipped',
+      content: 'It arrives tomorrow.',
+      color: '#173177',
+      url: 'https://example.com/o/1',
+    };
     const { status, body } = await send(base, input);
     assert.equal(status, 200);
     assert.equal(body.errcode, 0);
@@ -65,22 +78,34 @@ describe('/api/send against the simulator', () => {
     assert.equal(body.source, 'wechat');
     assert.equal(body.permit, 'used');
     const expected = pkg.buildSendRequest({
-      openid: g.openid, templateId: TEMPLATE_A, scene: 1000, title: input.title, content: input.content, color: input.color, url: input.url,
+      openid: g.openid,
+      templateId: TEMPLATE_A,
+      scene: 1000,
+      title: input.title,
+      content: input.content,
+      color: input.color,
+      url: input.url,
     });
     assert.deepEqual(body.request, expected);
     assert.equal(
       JSON.stringify(body.request),
       `{"touser":"${g.openid}","template_id":"${TEMPLATE_A}","url":"https://example.com/o/1","scene":"1000","title":"Order shipped","data":{"content":{"value":"It arrives tomorrow.","color":"#173177"}}}`,
-      'WeChat\'s field order, scene as a string',
+      "WeChat's field order, scene as a string",
     );
 
     const { messages, permits, stats } = await simState(base);
     assert.equal(messages.length, 1);
-    assert.deepEqual([messages[0].openid, messages[0].scene, messages[0].title, messages[0].color], [g.openid, '1000', 'Order shipped', '#173177']);
+    assert.deepEqual(
+      [messages[0].openid, messages[0].scene, messages[0].title, messages[0].color],
+      [g.openid, '1000', 'Order shipped', '#173177'],
+    );
     assert.equal(permits[0].permits, 0);
     assert.equal(stats.calls, 1);
     const sends = await sendsOf(base, g.reserved);
-    assert.deepEqual(sends.map((s) => [s.errcode, s.consumed]), [[0, true]]);
+    assert.deepEqual(
+      sends.map((s) => [s.errcode, s.consumed]),
+      [[0, true]],
+    );
     const lines = fs.readFileSync(path.join(server.dataDir, 'sends.jsonl'), 'utf8').trim().split('\n');
     assert.equal(lines.length, 1);
     assert.deepEqual(JSON.parse(lines[0]), sends[0]);
@@ -127,7 +152,12 @@ describe('/api/send against the simulator', () => {
     });
     for (const [name, over, status, code] of invalid) {
       test(`${name}: ${status} ${code}`, async () => {
-        const { status: got, body } = await send(base, { reserved: g.reserved, title: 'Fine title', content: 'Fine content.', ...over });
+        const { status: got, body } = await send(base, {
+          reserved: g.reserved,
+          title: 'Fine title',
+          content: 'Fine content.',
+          ...over,
+        });
         assert.equal(got, status);
         assert.equal(body.error.code, code);
         assert.equal(typeof body.error.message, 'string');
@@ -135,7 +165,13 @@ describe('/api/send against the simulator', () => {
       });
     }
     test('not JSON: 400 invalid_json; a JSON array: 400; no Content-Type: 415; over 16 KiB: 413; GET: 405', async () => {
-      assert.deepEqual([(await send(base, null, { raw: '{"reserved":' })).status, (await send(base, null, { raw: '{"reserved":' })).body.error.code], [400, 'invalid_json']);
+      assert.deepEqual(
+        [
+          (await send(base, null, { raw: '{"reserved":' })).status,
+          (await send(base, null, { raw: '{"reserved":' })).body.error.code,
+        ],
+        [400, 'invalid_json'],
+      );
       assert.equal((await send(base, [])).status, 400);
       assert.equal((await send(base, { reserved: g.reserved }, { contentType: null })).status, 415);
       assert.equal((await send(base, { reserved: g.reserved, title: 'x', content: 'y'.repeat(20_000) })).status, 413);
@@ -146,7 +182,11 @@ describe('/api/send against the simulator', () => {
     test('afterwards: no API call was made, and the grant still sends (15 Chinese characters fit)', async () => {
       assert.equal((await simState(base)).stats.calls, callsBefore);
       assert.equal((await sendsOf(base, g.reserved)).length, 0);
-      const { status, body } = await send(base, { reserved: g.reserved, title: '订单已发货订单已发货订单已发货', content: '包'.repeat(200) });
+      const { status, body } = await send(base, {
+        reserved: g.reserved,
+        title: '订单已发货订单已发货订单已发货',
+        content: '包'.repeat(200),
+      });
       assert.equal(status, 200, JSON.stringify(body));
       assert.equal(body.request.scene, '2000');
     });
@@ -155,12 +195,20 @@ describe('/api/send against the simulator', () => {
   test('a mini program and a url: both are sent; the inbox opens the mini program', async () => {
     const g = await grant(base, { scene: 3000 });
     const { status, body } = await send(base, {
-      reserved: g.reserved, title: 'Mini program', content: 'Open it.', url: 'https://example.com/fallback',
+      reserved: g.reserved,
+      title: 'Mini program',
+      content: 'Open it.',
+      url: 'https://example.com/fallback',
       miniprogram: { appid: 'wx0123456789abcdef', pagepath: 'pages/order?id=1' },
     });
     assert.equal(status, 200);
-    assert.match(JSON.stringify(body.request), /"url":"https:\/\/example.com\/fallback","miniprogram":\{"appid":"wx0123456789abcdef","pagepath":"pages\/order\?id=1"\},"scene":"3000"/);
-    const html = await (await fetch(new URL('/inbox?chat=notifications', base), { headers: { Cookie: g.cookie } })).text();
+    assert.match(
+      JSON.stringify(body.request),
+      /"url":"https:\/\/example.com\/fallback","miniprogram":\{"appid":"wx0123456789abcdef","pagepath":"pages\/order\?id=1"\},"scene":"3000"/,
+    );
+    const html = await (
+      await fetch(new URL('/inbox?chat=notifications', base), { headers: { Cookie: g.cookie } })
+    ).text();
     assert.match(html, /data-testid="message-link" data-kind="miniprogram"/);
   });
 
@@ -172,14 +220,20 @@ describe('/api/send against the simulator', () => {
     const permit = (await simState(base)).permits.find((p) => p.openid === first.openid && p.scene === '4000');
     assert.deepEqual([permit.permits, permit.authorizations], [1, 2]);
 
-    assert.equal((await send(base, { reserved: second.reserved, title: 'One', content: 'The one message.' })).status, 200);
+    assert.equal(
+      (await send(base, { reserved: second.reserved, title: 'One', content: 'The one message.' })).status,
+      200,
+    );
     const refused = await send(base, { reserved: first.reserved, title: 'Two', content: 'No permit left.' });
     assert.equal(refused.status, 409);
     assert.equal(refused.body.errcode, 43101);
     assert.equal(refused.body.source, 'wechat');
     assert.match(refused.body.errmsg, /^user refuse to accept the msg rid: /);
     assert.equal(refused.body.permit, 'used', 'WeChat says there is no permit: the grant is spent');
-    assert.deepEqual((await sendsOf(base, first.reserved)).map((s) => [s.errcode, s.consumed]), [[43101, true]]);
+    assert.deepEqual(
+      (await sendsOf(base, first.reserved)).map((s) => [s.errcode, s.consumed]),
+      [[43101, true]],
+    );
     // and now it is refused locally
     assert.equal((await send(base, { reserved: first.reserved, title: 'Three', content: 'x' })).body.source, 'local');
   });
@@ -187,7 +241,11 @@ describe('/api/send against the simulator', () => {
   test('concurrent sends of one grant: one API call, one message, the others refused locally', async () => {
     const g = await grant(base, { scene: 5000 });
     const before = await simState(base);
-    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => send(base, { reserved: g.reserved, title: `Click ${i}`, content: 'Impatient.' })));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        send(base, { reserved: g.reserved, title: `Click ${i}`, content: 'Impatient.' }),
+      ),
+    );
     assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409, 409, 409, 409]);
     assert.ok(answers.filter((a) => a.status === 409).every((a) => a.body.source === 'local'));
     const after = await simState(base);
@@ -205,8 +263,11 @@ describe('/api/send against the simulator', () => {
       assert.equal(body.errcode, 40001);
       assert.equal(body.explanation.retry, 'refresh_token');
       assert.equal(body.permit, 'available');
-      assert.equal((await simState(other.url)).permits[0].permits, 1, 'WeChat\'s permit is untouched too');
-      assert.ok(other.lines.some((l) => /^ {2}WX_ACCESS_TOKEN +\(set, 10 characters, not shown\)$/.test(l)), other.lines.join('\n'));
+      assert.equal((await simState(other.url)).permits[0].permits, 1, "WeChat's permit is untouched too");
+      assert.ok(
+        other.lines.some((l) => /^ {2}WX_ACCESS_TOKEN +\(set, 10 characters, not shown\)$/.test(l)),
+        other.lines.join('\n'),
+      );
       assert.ok(!other.lines.join('\n').includes('WrongToken'), 'the token is never printed');
     } finally {
       await other.stop();
@@ -227,7 +288,9 @@ async function stubApi() {
   const received = [];
   const server = http.createServer((req, res) => {
     let text = '';
-    req.on('data', (c) => { text += c; });
+    req.on('data', (c) => {
+      text += c;
+    });
     req.on('end', () => {
       received.push({ url: req.url, method: req.method, type: req.headers['content-type'], body: text });
       const next = queue.shift() ?? 0;
@@ -241,7 +304,12 @@ async function stubApi() {
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { base: `http://127.0.0.1:${server.address().port}`, queue, received, close: () => new Promise((r) => server.close(r)) };
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    queue,
+    received,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 describe('/api/send against another WX_API_BASE: what each answer does to the permit', () => {
@@ -249,7 +317,10 @@ describe('/api/send against another WX_API_BASE: what each answer does to the pe
   let server;
   before(async () => {
     stub = await stubApi();
-    server = await startInProcess({ WX_API_BASE: `${stub.base}/`, WX_ACCESS_TOKEN: 'Real-Looking_Token.123' }, { pkgDir: PKG_DIR });
+    server = await startInProcess(
+      { WX_API_BASE: `${stub.base}/`, WX_ACCESS_TOKEN: 'Real-Looking_Token.123' },
+      { pkgDir: PKG_DIR },
+    );
   });
   after(async () => {
     await server?.stop();
@@ -264,7 +335,12 @@ describe('/api/send against another WX_API_BASE: what each answer does to the pe
     assert.equal(request.method, 'POST');
     assert.equal(request.url, '/cgi-bin/message/template/subscribe?access_token=Real-Looking_Token.123');
     assert.match(request.type, /^application\/json/);
-    assert.equal(request.body, JSON.stringify(pkg.buildSendRequest({ openid: g.openid, templateId: TEMPLATE_A, scene: 1000, title: 'Hi', content: 'There' })));
+    assert.equal(
+      request.body,
+      JSON.stringify(
+        pkg.buildSendRequest({ openid: g.openid, templateId: TEMPLATE_A, scene: 1000, title: 'Hi', content: 'There' }),
+      ),
+    );
     const printed = server.lines.join('\n');
     assert.match(printed, new RegExp(`^ {2}WX_API_BASE +${stub.base.replace(/[.]/g, '\\.')}$`, 'm'));
     assert.doesNotMatch(printed, /Real-Looking_Token/);
@@ -286,9 +362,16 @@ describe('/api/send against another WX_API_BASE: what each answer does to the pe
       assert.equal(body.permit, 'available', `${errcode} keeps the permit`);
       assert.equal(body.source, 'wechat');
     }
-    assert.deepEqual((await sendsOf(server.url, g.reserved)).map((s) => [s.errcode, s.consumed]), kept.map((e) => [e, false]));
+    assert.deepEqual(
+      (await sendsOf(server.url, g.reserved)).map((s) => [s.errcode, s.consumed]),
+      kept.map((e) => [e, false]),
+    );
     stub.queue.push(0);
-    assert.equal((await send(server.url, { reserved: g.reserved, title: 'Hi', content: 'There' })).status, 200, 'then it sends');
+    assert.equal(
+      (await send(server.url, { reserved: g.reserved, title: 'Hi', content: 'There' })).status,
+      200,
+      'then it sends',
+    );
   });
 
   test('43101: 409, the permit is used (WeChat says it is gone), and the next try is refused locally', async () => {
@@ -297,7 +380,10 @@ describe('/api/send against another WX_API_BASE: what each answer does to the pe
     const { status, body } = await send(server.url, { reserved: g.reserved, title: 'Hi', content: 'There' });
     assert.deepEqual([status, body.errcode, body.source, body.permit], [409, 43101, 'wechat', 'used']);
     const calls = stub.received.length;
-    assert.equal((await send(server.url, { reserved: g.reserved, title: 'Hi', content: 'There' })).body.source, 'local');
+    assert.equal(
+      (await send(server.url, { reserved: g.reserved, title: 'Hi', content: 'There' })).body.source,
+      'local',
+    );
     assert.equal(stub.received.length, calls);
   });
 
@@ -307,7 +393,10 @@ describe('/api/send against another WX_API_BASE: what each answer does to the pe
     const dropped = await send(server.url, { reserved: g.reserved, title: 'Hi', content: 'There' });
     assert.equal(dropped.status, 502);
     assert.equal(dropped.body.error.code, 'api_unreachable');
-    assert.match(dropped.body.error.message, /could not reach the send API at http:\/\/127\.0\.0\.1:\d+\/cgi-bin\/message\/template\/subscribe/);
+    assert.match(
+      dropped.body.error.message,
+      /could not reach the send API at http:\/\/127\.0\.0\.1:\d+\/cgi-bin\/message\/template\/subscribe/,
+    );
     assert.doesNotMatch(dropped.body.error.message, /access_token|Real-Looking/);
     assert.equal(dropped.body.permit, 'available');
     const html = await send(server.url, { reserved: g.reserved, title: 'Hi', content: 'There' });
@@ -323,7 +412,10 @@ describe('/api/send: unreachable API, restarts, no package', () => {
     await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address();
     await new Promise((resolve) => closed.close(resolve));
-    const server = await startInProcess({ WX_API_BASE: `http://127.0.0.1:${port}`, WX_ACCESS_TOKEN: 'T' }, { pkgDir: PKG_DIR });
+    const server = await startInProcess(
+      { WX_API_BASE: `http://127.0.0.1:${port}`, WX_ACCESS_TOKEN: 'T' },
+      { pkgDir: PKG_DIR },
+    );
     try {
       const g = await grant(server.url);
       const { status, body } = await send(server.url, { reserved: g.reserved, title: 'Hi', content: 'There' });
@@ -349,7 +441,10 @@ describe('/api/send: unreachable API, restarts, no package', () => {
       try {
         const again = await send(server.url, { reserved: used.reserved, title: 'Hi', content: 'There' });
         assert.deepEqual([again.status, again.body.source], [409, 'local']);
-        assert.equal((await send(server.url, { reserved: unused.reserved, title: 'Hi', content: 'There' })).status, 200);
+        assert.equal(
+          (await send(server.url, { reserved: unused.reserved, title: 'Hi', content: 'There' })).status,
+          200,
+        );
       } finally {
         await server.stop();
       }
@@ -358,7 +453,7 @@ describe('/api/send: unreachable API, restarts, no package', () => {
     }
   });
 
-  test('without the package\'s Node entry: 503 package_not_built, and the rest of the server works', async () => {
+  test("without the package's Node entry: 503 package_not_built, and the rest of the server works", async () => {
     const pkgDir = tempDataDir();
     const server = await startInProcess({}, { pkgDir });
     try {

@@ -31,7 +31,11 @@ async function decide(base, decision, { over, cookie } = {}) {
     body,
     redirect: 'manual',
   });
-  return { status: response.status, location: response.headers.get('location'), cookie: response.headers.get('set-cookie')?.split(';')[0] };
+  return {
+    status: response.status,
+    location: response.headers.get('location'),
+    cookie: response.headers.get('set-cookie')?.split(';')[0],
+  };
 }
 
 describe('consent simulator', () => {
@@ -54,14 +58,29 @@ describe('consent simulator', () => {
     assert.match(html, /name="decision" value="confirm">Allow/);
     assert.match(html, /name="decision" value="cancel">Cancel/);
     assert.match(html, /data-testid="consent-scene">1000</);
-    assert.match(html, /data-testid="consent-not-wechat"/, 'fetch is not WeChat: the page says the simulator lets it through');
-    assert.match(html, /data-testid="consent-placement" data-following="false">You do not follow this Service Account: its message will arrive in Service Notifications\./);
-    const inWeChat = await fetch(consentUrl(base), { headers: { 'User-Agent': 'Mozilla/5.0 (iPhone) MicroMessenger/8.0.42(0x18002a2f)' } });
+    assert.match(
+      html,
+      /data-testid="consent-not-wechat"/,
+      'fetch is not WeChat: the page says the simulator lets it through',
+    );
+    assert.match(
+      html,
+      /data-testid="consent-placement" data-following="false">You do not follow this Service Account: its message will arrive in Service Notifications\./,
+    );
+    const inWeChat = await fetch(consentUrl(base), {
+      headers: { 'User-Agent': 'Mozilla/5.0 (iPhone) MicroMessenger/8.0.42(0x18002a2f)' },
+    });
     assert.doesNotMatch(await inWeChat.text(), /data-testid="consent-not-wechat"/);
   });
 
   test('scene 0 and 10000, no reserved and the second template are accepted', async () => {
-    for (const over of [{ scene: '0' }, { scene: '10000' }, { reserved: undefined }, { template_id: TEMPLATE_B }, { reserved: 'a'.repeat(128) }]) {
+    for (const over of [
+      { scene: '0' },
+      { scene: '10000' },
+      { reserved: undefined },
+      { template_id: TEMPLATE_B },
+      { reserved: 'a'.repeat(128) },
+    ]) {
       assert.equal((await fetch(consentUrl(base, over))).status, 200, JSON.stringify(over));
     }
   });
@@ -84,7 +103,11 @@ describe('consent simulator', () => {
     ['a relative redirect_url', { redirect_url: '/callback.html' }, 'redirect_url'],
     ['a javascript: redirect_url', { redirect_url: 'javascript:alert(1)' }, 'redirect_url'],
     ['a redirect_url on another host', { redirect_url: 'http://evil.example/callback.html' }, 'redirect_url'],
-    ['a redirect_url on a subdomain of it', { redirect_url: 'http://x.127.0.0.1.nip.io/callback.html' }, 'redirect_url'],
+    [
+      'a redirect_url on a subdomain of it',
+      { redirect_url: 'http://x.127.0.0.1.nip.io/callback.html' },
+      'redirect_url',
+    ],
     ['a redirect_url with credentials', { redirect_url: 'http://user:pw@127.0.0.1/callback.html' }, 'redirect_url'],
     ['reserved with a dash', { reserved: 'abc-def' }, 'reserved'],
     ['reserved of 129 characters', { reserved: 'a'.repeat(129) }, 'reserved'],
@@ -113,7 +136,7 @@ describe('consent simulator', () => {
     const url = new URL(location);
     assert.equal(url.origin + url.pathname, new URL('/callback.html', base).href);
     assert.deepEqual([...url.searchParams.keys()], ['from', 'openid', 'template_id', 'action', 'scene', 'reserved']);
-    assert.equal(url.searchParams.get('from'), 'demo', 'redirect_url\'s own query is kept');
+    assert.equal(url.searchParams.get('from'), 'demo', "redirect_url's own query is kept");
     assert.match(url.searchParams.get('openid'), /^o[A-Za-z0-9_-]{27}$/);
     assert.equal(url.searchParams.get('template_id'), TEMPLATE_A);
     assert.equal(url.searchParams.get('action'), 'confirm');
@@ -141,8 +164,13 @@ describe('consent simulator', () => {
   });
 
   test('a fragment in redirect_url comes back mangled: #/done -> #%23/done, after the query', async () => {
-    const { location } = await decide(base, 'confirm', { over: { redirect_url: new URL('/callback.html#/done', base).href } });
-    assert.match(location, /^http:\/\/127\.0\.0\.1:\d+\/callback\.html\?openid=o[\w-]{27}&template_id=\w+&action=confirm&scene=1000&reserved=\w+#%23\/done$/);
+    const { location } = await decide(base, 'confirm', {
+      over: { redirect_url: new URL('/callback.html#/done', base).href },
+    });
+    assert.match(
+      location,
+      /^http:\/\/127\.0\.0\.1:\d+\/callback\.html\?openid=o[\w-]{27}&template_id=\w+&action=confirm&scene=1000&reserved=\w+#%23\/done$/,
+    );
   });
 
   test('the POST of a decision is validated again, and needs a decision', async () => {
@@ -158,17 +186,33 @@ describe('consent simulator', () => {
 
 describe('callbackLocation', () => {
   const link = { template_id: 'T', scene: '7', reserved: 'R', redirect_url: '' };
-  const at = (redirect, answer = { action: 'confirm', openid: 'oX' }) => callbackLocation({ ...link, redirect_url: redirect }, answer);
+  const at = (redirect, answer = { action: 'confirm', openid: 'oX' }) =>
+    callbackLocation({ ...link, redirect_url: redirect }, answer);
 
   test('adds "/" to a bare origin, "?" or "&" as needed', () => {
     assert.equal(at('http://127.0.0.1'), 'http://127.0.0.1/?openid=oX&template_id=T&action=confirm&scene=7&reserved=R');
-    assert.equal(at('http://127.0.0.1/cb?'), 'http://127.0.0.1/cb?openid=oX&template_id=T&action=confirm&scene=7&reserved=R');
-    assert.equal(at('http://127.0.0.1/cb?a=1&'), 'http://127.0.0.1/cb?a=1&openid=oX&template_id=T&action=confirm&scene=7&reserved=R');
-    assert.equal(at('http://127.0.0.1/cb?a=b%20c'), 'http://127.0.0.1/cb?a=b%20c&openid=oX&template_id=T&action=confirm&scene=7&reserved=R');
+    assert.equal(
+      at('http://127.0.0.1/cb?'),
+      'http://127.0.0.1/cb?openid=oX&template_id=T&action=confirm&scene=7&reserved=R',
+    );
+    assert.equal(
+      at('http://127.0.0.1/cb?a=1&'),
+      'http://127.0.0.1/cb?a=1&openid=oX&template_id=T&action=confirm&scene=7&reserved=R',
+    );
+    assert.equal(
+      at('http://127.0.0.1/cb?a=b%20c'),
+      'http://127.0.0.1/cb?a=b%20c&openid=oX&template_id=T&action=confirm&scene=7&reserved=R',
+    );
   });
 
   test('omits reserved when the link had none; mangles only the fragment\'s "#"', () => {
-    assert.equal(callbackLocation({ ...link, reserved: null, redirect_url: 'http://h/cb' }, { action: 'cancel' }), 'http://h/cb?template_id=T&action=cancel&scene=7');
-    assert.equal(at('http://h/cb?x=1#/a/b?c=d'), 'http://h/cb?x=1&openid=oX&template_id=T&action=confirm&scene=7&reserved=R#%23/a/b?c=d');
+    assert.equal(
+      callbackLocation({ ...link, reserved: null, redirect_url: 'http://h/cb' }, { action: 'cancel' }),
+      'http://h/cb?template_id=T&action=cancel&scene=7',
+    );
+    assert.equal(
+      at('http://h/cb?x=1#/a/b?c=d'),
+      'http://h/cb?x=1&openid=oX&template_id=T&action=confirm&scene=7&reserved=R#%23/a/b?c=d',
+    );
   });
 });

@@ -7,7 +7,14 @@ import { after, before, describe, test } from 'node:test';
 import { APPID, TEMPLATE_A, startInProcess, tempDataDir } from './harness.mjs';
 
 const KEY = 'Ab3dEf6hIj9kLm2nOp5qRs8t';
-const grant = (over = {}) => ({ appid: APPID, openid: 'oTestUser1234567890abcdefghi', template_id: TEMPLATE_A, scene: 1000, reserved: KEY, ...over });
+const grant = (over = {}) => ({
+  appid: APPID,
+  openid: 'oTestUser1234567890abcdefghi',
+  template_id: TEMPLATE_A,
+  scene: 1000,
+  reserved: KEY,
+  ...over,
+});
 
 async function post(base, body, options = {}) {
   const { contentType = 'application/json', raw } = options;
@@ -15,7 +22,11 @@ async function post(base, body, options = {}) {
   const headers = {};
   if (contentType) headers['Content-Type'] = contentType;
   if (key !== undefined) headers['Idempotency-Key'] = key;
-  const response = await fetch(new URL('/api/grants', base), { method: 'POST', headers, body: raw ?? JSON.stringify(body) });
+  const response = await fetch(new URL('/api/grants', base), {
+    method: 'POST',
+    headers,
+    body: raw ?? JSON.stringify(body),
+  });
   return { status: response.status, body: await response.json().catch(() => null) };
 }
 
@@ -23,7 +34,9 @@ const lines = (dataDir) => fs.readFileSync(path.join(dataDir, 'grants.jsonl'), '
 
 describe('grant sink', () => {
   let server;
-  before(async () => { server = await startInProcess(); });
+  before(async () => {
+    server = await startInProcess();
+  });
   after(() => server.stop());
 
   test('stores a valid grant once, answers 201 then 200 for the same Idempotency-Key', async () => {
@@ -38,7 +51,14 @@ describe('grant sink', () => {
     assert.equal(list.grants.length, 1);
     const [stored] = list.grants;
     assert.deepEqual(
-      { appid: stored.appid, openid: stored.openid, template_id: stored.template_id, scene: stored.scene, reserved: stored.reserved, key: stored.idempotency_key },
+      {
+        appid: stored.appid,
+        openid: stored.openid,
+        template_id: stored.template_id,
+        scene: stored.scene,
+        reserved: stored.reserved,
+        key: stored.idempotency_key,
+      },
       { ...grant(), key: KEY, reserved: KEY },
     );
     assert.match(stored.received_at, /^\d{4}-\d\d-\d\dT/);
@@ -66,8 +86,18 @@ describe('grant sink', () => {
     ['no Content-Type', () => [grant({ reserved: 'Nx1' }), { contentType: null }], 415, 'unsupported_media_type'],
     ['text/plain', () => [grant({ reserved: 'Nx2' }), { contentType: 'text/plain' }], 415, 'unsupported_media_type'],
     ['no Idempotency-Key', () => [grant({ reserved: 'Nx3' }), { key: undefined }], 400, 'invalid_idempotency_key'],
-    ['Idempotency-Key with a dash', () => [grant({ reserved: 'Nx4' }), { key: 'Nx-4' }], 400, 'invalid_idempotency_key'],
-    ['Idempotency-Key other than reserved', () => [grant({ reserved: 'Nx5' }), { key: 'Other5' }], 400, 'invalid_grant'],
+    [
+      'Idempotency-Key with a dash',
+      () => [grant({ reserved: 'Nx4' }), { key: 'Nx-4' }],
+      400,
+      'invalid_idempotency_key',
+    ],
+    [
+      'Idempotency-Key other than reserved',
+      () => [grant({ reserved: 'Nx5' }), { key: 'Other5' }],
+      400,
+      'invalid_grant',
+    ],
     ['not JSON', () => [null, { key: 'Nx6', raw: '{"appid":' }], 400, 'invalid_json'],
     ['a JSON array', () => [null, { key: 'Nx7', raw: '[]' }], 400, 'invalid_grant'],
     ['scene as a string', () => [grant({ reserved: 'Nx8', scene: '1000' })], 400, 'invalid_grant'],
@@ -117,7 +147,10 @@ describe('grant sink durability', () => {
       fs.appendFileSync(path.join(dataDir, 'grants.jsonl'), '{"idempotency_key":"Torn","appid"');
       server = await startInProcess({ DATA_DIR: dataDir });
       try {
-        assert.ok(server.lines.some((l) => /skipped 1 unreadable line/.test(l)), server.lines.join('\n'));
+        assert.ok(
+          server.lines.some((l) => /skipped 1 unreadable line/.test(l)),
+          server.lines.join('\n'),
+        );
         assert.equal((await server.sink.grants()).length, 1);
         assert.equal((await post(server.url, grant())).status, 200, 'still a duplicate after the restart');
         assert.equal((await post(server.url, grant({ reserved: 'After1' }))).status, 201);
@@ -126,7 +159,10 @@ describe('grant sink durability', () => {
       }
       server = await startInProcess({ DATA_DIR: dataDir });
       try {
-        assert.deepEqual((await server.sink.grants()).map((g) => g.reserved), [KEY, 'After1']);
+        assert.deepEqual(
+          (await server.sink.grants()).map((g) => g.reserved),
+          [KEY, 'After1'],
+        );
       } finally {
         await server.stop();
       }
@@ -140,7 +176,10 @@ describe('fault switch', () => {
   test('FAULTS=503,503 fails the next two POSTs, then the sink works', async () => {
     const server = await startInProcess({ FAULTS: '503,503' });
     try {
-      assert.ok(server.lines.some((l) => /FAULTS\s+503,503$/.test(l)), 'the fault switch is printed at start');
+      assert.ok(
+        server.lines.some((l) => /FAULTS\s+503,503$/.test(l)),
+        'the fault switch is printed at start',
+      );
       assert.deepEqual((await server.sink.list()).faults, { queue: [503, 503], down: null });
       assert.equal((await post(server.url, grant())).status, 503);
       assert.equal((await server.sink.grants()).length, 0, 'a GET is not affected by faults');
@@ -168,7 +207,11 @@ describe('fault switch', () => {
       assert.equal((await server.sink.setFaults({ queue: [200] })).status, 400);
       assert.equal((await server.sink.setFaults({ down: 'soon' })).status, 400);
       assert.equal((await server.sink.setFaults([503])).status, 400);
-      assert.deepEqual((await server.sink.list()).faults, { queue: [], down: null }, 'a refused change leaves the switch alone');
+      assert.deepEqual(
+        (await server.sink.list()).faults,
+        { queue: [], down: null },
+        'a refused change leaves the switch alone',
+      );
     } finally {
       await server.stop();
     }

@@ -73,9 +73,22 @@ describe('static files', () => {
   });
 
   for (const pathname of [
-    '/server.mjs', '/lib/config.mjs', '/lib/sink.mjs', '/README-demo.md', '/data/grants.jsonl', '/grants.jsonl',
-    '/MP_verify_x.html', '/pkg/..%2f..%2fpackage.json', '/%2e%2e/package.json', '/js/%2e%2e/%2e%2e/package.json',
-    '/pkg/%00', '/.gitignore', '/nope.html', '/sends.jsonl', '/wechat-sim.jsonl', '/lib/send.mjs',
+    '/server.mjs',
+    '/lib/config.mjs',
+    '/lib/sink.mjs',
+    '/README-demo.md',
+    '/data/grants.jsonl',
+    '/grants.jsonl',
+    '/MP_verify_x.html',
+    '/pkg/..%2f..%2fpackage.json',
+    '/%2e%2e/package.json',
+    '/js/%2e%2e/%2e%2e/package.json',
+    '/pkg/%00',
+    '/.gitignore',
+    '/nope.html',
+    '/sends.jsonl',
+    '/wechat-sim.jsonl',
+    '/lib/send.mjs',
   ]) {
     test(`${pathname} is not served`, async () => {
       const response = await get(pathname);
@@ -128,11 +141,17 @@ describe('configuration', () => {
     const real = loadConfig({ WX_API_BASE: 'https://api.weixin.qq.com/', WX_ACCESS_TOKEN: 'ACCESS_TOKEN_123' });
     assert.equal(real.wxApiBase, 'https://api.weixin.qq.com');
     assert.equal(real.wxAccessToken, 'ACCESS_TOKEN_123');
-    assert.throws(() => loadConfig({ WX_API_BASE: 'https://api.weixin.qq.com' }), /WX_ACCESS_TOKEN is required when WX_API_BASE is set/);
+    assert.throws(
+      () => loadConfig({ WX_API_BASE: 'https://api.weixin.qq.com' }),
+      /WX_ACCESS_TOKEN is required when WX_API_BASE is set/,
+    );
     assert.throws(
       () => loadConfig({ WX_API_BASE: 'api.weixin.qq.com?x=1', WX_ACCESS_TOKEN: 'has space', SIM_ACCESS_TOKEN: 'é' }),
       (err) => {
-        assert.deepEqual(err.problems.map((p) => p.split(' ')[0]), ['WX_API_BASE', 'SIM_ACCESS_TOKEN', 'WX_ACCESS_TOKEN']);
+        assert.deepEqual(
+          err.problems.map((p) => p.split(' ')[0]),
+          ['WX_API_BASE', 'SIM_ACCESS_TOKEN', 'WX_ACCESS_TOKEN'],
+        );
         return true;
       },
     );
@@ -140,8 +159,13 @@ describe('configuration', () => {
 
   test('environment overrides', () => {
     const config = loadConfig({
-      APPID: 'wx0123456789abcdef', TEMPLATE_ID: 'OnlyOne', BUSINESS_DOMAIN: 'Demo.Example.com', PORT: '0',
-      DATA_DIR: 'relative/dir', AUTHORIZE_URL: 'https://mp.weixin.qq.com/mp/subscribemsg', FAULTS: '503,reset,down:500',
+      APPID: 'wx0123456789abcdef',
+      TEMPLATE_ID: 'OnlyOne',
+      BUSINESS_DOMAIN: 'Demo.Example.com',
+      PORT: '0',
+      DATA_DIR: 'relative/dir',
+      AUTHORIZE_URL: 'https://mp.weixin.qq.com/mp/subscribemsg',
+      FAULTS: '503,reset,down:500',
     });
     assert.equal(config.appid, 'wx0123456789abcdef');
     assert.deepEqual(config.templateIds, ['OnlyOne']);
@@ -154,10 +178,20 @@ describe('configuration', () => {
 
   test('every invalid variable is reported at once', () => {
     assert.throws(
-      () => loadConfig({ APPID: 'wxABC', BUSINESS_DOMAIN: 'https://example.com/path', PORT: '99999', AUTHORIZE_URL: 'mp.weixin.qq.com', FAULTS: '200' }),
+      () =>
+        loadConfig({
+          APPID: 'wxABC',
+          BUSINESS_DOMAIN: 'https://example.com/path',
+          PORT: '99999',
+          AUTHORIZE_URL: 'mp.weixin.qq.com',
+          FAULTS: '200',
+        }),
       (err) => {
         assert.ok(err instanceof ConfigError);
-        assert.deepEqual(err.problems.map((p) => p.split(' ')[0]), ['APPID', 'BUSINESS_DOMAIN', 'PORT', 'AUTHORIZE_URL', 'FAULTS:']);
+        assert.deepEqual(
+          err.problems.map((p) => p.split(' ')[0]),
+          ['APPID', 'BUSINESS_DOMAIN', 'PORT', 'AUTHORIZE_URL', 'FAULTS:'],
+        );
         return true;
       },
     );
@@ -180,7 +214,17 @@ describe('the CLI: node www/server.mjs', () => {
       assert.ok(elapsed < 1000, `started in ${Math.round(elapsed)} ms`);
       assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
       const output = server.output();
-      for (const name of ['APPID', 'TEMPLATE_ID', 'BUSINESS_DOMAIN', 'PORT', 'DATA_DIR', 'AUTHORIZE_URL', 'WX_API_BASE', 'WX_ACCESS_TOKEN', 'SIM_ACCESS_TOKEN']) {
+      for (const name of [
+        'APPID',
+        'TEMPLATE_ID',
+        'BUSINESS_DOMAIN',
+        'PORT',
+        'DATA_DIR',
+        'AUTHORIZE_URL',
+        'WX_API_BASE',
+        'WX_ACCESS_TOKEN',
+        'SIM_ACCESS_TOKEN',
+      ]) {
         assert.match(output, new RegExp(`^  ${name} +\\S`, 'm'), `${name} is printed`);
       }
       assert.match(output, /^ {2}AUTHORIZE_URL +http:\/\/127\.0\.0\.1:\d+\/mp\/subscribemsg \(local simulator\)/m);
@@ -205,7 +249,10 @@ describe('the CLI: node www/server.mjs', () => {
     await new Promise((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {
       const dataDir = tempDataDir();
-      const { code, output } = await run(['www/server.mjs'], { PORT: String(blocker.address().port), DATA_DIR: dataDir });
+      const { code, output } = await run(['www/server.mjs'], {
+        PORT: String(blocker.address().port),
+        DATA_DIR: dataDir,
+      });
       fs.rmSync(dataDir, { recursive: true, force: true });
       assert.equal(code, 1);
       assert.match(output, /is in use; set PORT/);
@@ -215,7 +262,10 @@ describe('the CLI: node www/server.mjs', () => {
   });
 
   test('importing the module starts nothing', async () => {
-    const { code, output } = await run(['--input-type=module', '-e', "const m = await import('./www/server.mjs'); console.log(typeof m.startServer);"], {});
+    const { code, output } = await run(
+      ['--input-type=module', '-e', "const m = await import('./www/server.mjs'); console.log(typeof m.startServer);"],
+      {},
+    );
     assert.equal(code, 0);
     assert.equal(output, 'function\n');
   });
@@ -225,8 +275,12 @@ function run(args, env) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH, ...env } });
     let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.on('exit', (code) => {
       clearTimeout(timer);

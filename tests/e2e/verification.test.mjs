@@ -4,7 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  callbackLocationFromConsent, decide, e2eSuite, openSubscribePage, screenshot, subscribe, waitForResult,
+  callbackLocationFromConsent,
+  decide,
+  e2eSuite,
+  openSubscribePage,
+  screenshot,
+  subscribe,
+  waitForResult,
 } from './harness.mjs';
 
 const suite = e2eSuite({ before, after });
@@ -45,31 +51,41 @@ async function refusesThenAccepts({ page, base, sink }, cases) {
 
 describe('callback verification', () => {
   test('a forged reserved: unknown_reserved, no grant; the genuine callback still succeeds', async () => {
-    await suite.scenario((ctx) => refusesThenAccepts(ctx, [
-      ['forged reserved', (q) => q.set('reserved', 'Forged0123456789abcdefABCDEF0123'), 'unknown_reserved'],
-    ]));
+    await suite.scenario((ctx) =>
+      refusesThenAccepts(ctx, [
+        ['forged reserved', (q) => q.set('reserved', 'Forged0123456789abcdefABCDEF0123'), 'unknown_reserved'],
+      ]),
+    );
   });
 
   test('a tampered template_id: template_mismatch, no grant; the genuine callback still succeeds', async () => {
-    await suite.scenario((ctx) => refusesThenAccepts(ctx, [
-      ['tampered template_id', (q) => q.set('template_id', 'Qf4v7yWJZ2mT0dL9sHkXcB1nR8aPqE5uVgY3oNwIzKj'), 'template_mismatch'],
-    ]));
+    await suite.scenario((ctx) =>
+      refusesThenAccepts(ctx, [
+        [
+          'tampered template_id',
+          (q) => q.set('template_id', 'Qf4v7yWJZ2mT0dL9sHkXcB1nR8aPqE5uVgY3oNwIzKj'),
+          'template_mismatch',
+        ],
+      ]),
+    );
   });
 
   test('a tampered scene: scene_mismatch, no grant; the genuine callback still succeeds', async () => {
-    await suite.scenario((ctx) => refusesThenAccepts(ctx, [
-      ['tampered scene', (q) => q.set('scene', '1001'), 'scene_mismatch'],
-    ]));
+    await suite.scenario((ctx) =>
+      refusesThenAccepts(ctx, [['tampered scene', (q) => q.set('scene', '1001'), 'scene_mismatch']]),
+    );
   });
 
   test('malformed callbacks: missing, repeated and invalid parameters are refused', async () => {
-    await suite.scenario((ctx) => refusesThenAccepts(ctx, [
-      ['no openid on confirm', (q) => q.delete('openid'), 'missing_param'],
-      ['no reserved', (q) => q.delete('reserved'), 'missing_param'],
-      ['scene twice', (q) => q.append('scene', '1000'), 'duplicate_param'],
-      ['action=maybe', (q) => q.set('action', 'maybe'), 'invalid_param'],
-      ['scene=abc', (q) => q.set('scene', 'abc'), 'invalid_param'],
-    ]));
+    await suite.scenario((ctx) =>
+      refusesThenAccepts(ctx, [
+        ['no openid on confirm', (q) => q.delete('openid'), 'missing_param'],
+        ['no reserved', (q) => q.delete('reserved'), 'missing_param'],
+        ['scene twice', (q) => q.append('scene', '1000'), 'duplicate_param'],
+        ['action=maybe', (q) => q.set('action', 'maybe'), 'invalid_param'],
+        ['scene=abc', (q) => q.set('scene', 'abc'), 'invalid_param'],
+      ]),
+    );
   });
 
   test('an expired pending subscription (short TTL): expired on screen, no grant', async () => {
@@ -123,7 +139,7 @@ describe('callback verification', () => {
       await page.goto(genuine);
       const again = await waitForResult(page);
       assert.equal(again.state, 'granted');
-      assert.equal(again.replayed, 'true', 'the first tab sees the other tab\'s outcome as a replay');
+      assert.equal(again.replayed, 'true', "the first tab sees the other tab's outcome as a replay");
       assert.equal((await sink.stats()).posts, 1);
     });
   });

@@ -34,13 +34,17 @@ function render(outcome, { restored = false } = {}) {
   result.dataset.delivered = granted ? String(outcome.delivered) : '';
   $('[data-testid="result-icon"]').textContent = granted ? '✓' : '–';
   setText('[data-testid="result-title"]', granted ? 'Subscribed' : 'Subscription cancelled');
-  setText('[data-testid="result-text"]', granted
-    ? `We can send you one message for scene ${outcome.scene}.`
-    : 'You chose not to receive this message. Nothing was saved.');
+  setText(
+    '[data-testid="result-text"]',
+    granted
+      ? `We can send you one message for scene ${outcome.scene}.`
+      : 'You chose not to receive this message. Nothing was saved.',
+  );
   show('[data-testid="result-facts"]', true);
   setText('[data-testid="result-template"]', short(outcome.templateId)).title = outcome.templateId;
   setText('[data-testid="result-scene"]', String(outcome.scene));
-  for (const node of document.querySelectorAll('[data-field="openid"], [data-field="delivered"]')) node.hidden = !granted;
+  for (const node of document.querySelectorAll('[data-field="openid"], [data-field="delivered"]'))
+    node.hidden = !granted;
   if (granted) {
     setText('[data-testid="result-openid"]', outcome.openid);
     const delivered = setText('[data-testid="result-delivered"]', outcome.delivered ? 'Yes' : 'Not yet');
@@ -57,7 +61,9 @@ function render(outcome, { restored = false } = {}) {
   next.textContent = granted ? 'Subscribe another scene' : 'Subscribe again';
   next.href = `/?${new URLSearchParams({ template: outcome.templateId, scene: String(scene) })}`;
   // The grant reached the backend: it may send its one message now.
-  sendCard.show(granted && outcome.delivered && outcome.reserved ? { reserved: outcome.reserved, scene: outcome.scene } : null);
+  sendCard.show(
+    granted && outcome.delivered && outcome.reserved ? { reserved: outcome.reserved, scene: outcome.scene } : null,
+  );
 }
 
 function renderError(err) {
@@ -101,10 +107,11 @@ $('[data-testid="retry"]').addEventListener('click', async (event) => {
   delete box.dataset.pending;
   try {
     const { delivered, pending, rejected = 0 } = await pkg.retryDeliveries({ grantEndpoint: config.grantEndpoint });
-    box.textContent = (pending === 0
-      ? `Sent ${delivered} saved subscription${delivered === 1 ? '' : 's'} to our server. Nothing left to send.`
-      : `Sent ${delivered}; ${pending} still waiting. Our server is not reachable yet: try again later.`)
-      + (rejected ? ` Our server refused ${rejected}.` : '');
+    box.textContent =
+      (pending === 0
+        ? `Sent ${delivered} saved subscription${delivered === 1 ? '' : 's'} to our server. Nothing left to send.`
+        : `Sent ${delivered}; ${pending} still waiting. Our server is not reachable yet: try again later.`) +
+      (rejected ? ` Our server refused ${rejected}.` : '');
     box.dataset.delivered = String(delivered);
     box.dataset.pending = String(pending);
     if (pending === 0) {

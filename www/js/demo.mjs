@@ -51,7 +51,9 @@ export function renderEnvironment(pkg, config) {
   setText('[data-testid="env-wechat"]', inWeChat ? `Yes · WeChat ${version ?? '(version unknown)'}` : 'No');
   const consent = config.authorizeUrl.startsWith(location.origin)
     ? 'Local simulator'
-    : new URL(config.authorizeUrl).host === 'mp.weixin.qq.com' ? 'WeChat (mp.weixin.qq.com)' : new URL(config.authorizeUrl).host;
+    : new URL(config.authorizeUrl).host === 'mp.weixin.qq.com'
+      ? 'WeChat (mp.weixin.qq.com)'
+      : new URL(config.authorizeUrl).host;
   setText('[data-testid="env-consent"]', consent);
   setText('[data-testid="env-appid"]', config.appid);
   setText('[data-testid="env-domain"]', config.businessDomain);
@@ -59,14 +61,20 @@ export function renderEnvironment(pkg, config) {
   const banner = $('[data-testid="not-wechat-banner"]');
   if (banner) {
     banner.hidden = inWeChat;
-    setText('[data-testid="not-wechat-text"]', config.simulator
-      ? 'Real WeChat only shows its consent page inside the WeChat app. This demo uses the local simulator, so it works here too.'
-      : 'The consent page is WeChat’s: open this page inside the WeChat app.');
+    setText(
+      '[data-testid="not-wechat-text"]',
+      config.simulator
+        ? 'Real WeChat only shows its consent page inside the WeChat app. This demo uses the local simulator, so it works here too.'
+        : 'The consent page is WeChat’s: open this page inside the WeChat app.',
+    );
   }
   const domain = $('[data-testid="domain-banner"]');
   if (domain && location.hostname !== config.businessDomain) {
     domain.hidden = false;
-    setText('[data-testid="domain-text"]', `Open this demo on the business domain ${config.businessDomain} (this page is on ${location.hostname}): WeChat only returns to pages on it.`);
+    setText(
+      '[data-testid="domain-text"]',
+      `Open this demo on the business domain ${config.businessDomain} (this page is on ${location.hostname}): WeChat only returns to pages on it.`,
+    );
   }
 }
 
@@ -123,9 +131,12 @@ export function mountSinkPanel(config, container = $('[data-testid="sink"]')) {
   function showFaults(faults) {
     const mode = faults.down !== null ? 'down' : faults.queue.length ? 'failing' : 'ok';
     status.dataset.faults = mode;
-    status.lastChild.textContent = mode === 'down'
-      ? `Down: every delivery fails (${faults.down})`
-      : mode === 'failing' ? `Flaky: the next ${faults.queue.length} deliveries fail (${faults.queue.join(', ')})` : 'Working';
+    status.lastChild.textContent =
+      mode === 'down'
+        ? `Down: every delivery fails (${faults.down})`
+        : mode === 'failing'
+          ? `Flaky: the next ${faults.queue.length} deliveries fail (${faults.queue.join(', ')})`
+          : 'Working';
     buttons.ok.setAttribute('aria-pressed', String(mode === 'ok'));
     buttons.flaky.setAttribute('aria-pressed', String(mode === 'failing'));
     buttons.down.setAttribute('aria-pressed', String(mode === 'down'));
@@ -135,24 +146,31 @@ export function mountSinkPanel(config, container = $('[data-testid="sink"]')) {
   function showGrants(grants, used) {
     count.textContent = `${grants.length} grant${grants.length === 1 ? '' : 's'} stored`;
     list.dataset.count = String(grants.length);
-    list.replaceChildren(...grants.slice(-10).reverse().map((g) => {
-      const item = document.createElement('li');
-      const when = new Date(g.received_at).toLocaleTimeString();
-      item.innerHTML = '<strong></strong> · <span></span> <span class="chip"></span><br><span class="mono"></span>';
-      item.children[0].textContent = `Scene ${g.scene}`;
-      item.children[1].textContent = `template ${short(g.template_id)} · ${when}`;
-      item.children[2].textContent = used.has(g.reserved) ? 'message used' : 'can send 1';
-      item.children[2].dataset.used = String(used.has(g.reserved));
-      item.children[4].textContent = `openid ${g.openid}`;
-      return item;
-    }));
+    list.replaceChildren(
+      ...grants
+        .slice(-10)
+        .reverse()
+        .map((g) => {
+          const item = document.createElement('li');
+          const when = new Date(g.received_at).toLocaleTimeString();
+          item.innerHTML = '<strong></strong> · <span></span> <span class="chip"></span><br><span class="mono"></span>';
+          item.children[0].textContent = `Scene ${g.scene}`;
+          item.children[1].textContent = `template ${short(g.template_id)} · ${when}`;
+          item.children[2].textContent = used.has(g.reserved) ? 'message used' : 'can send 1';
+          item.children[2].dataset.used = String(used.has(g.reserved));
+          item.children[4].textContent = `openid ${g.openid}`;
+          return item;
+        }),
+    );
   }
 
   async function refresh() {
     try {
       const [response, sends] = await Promise.all([
         fetch(config.grantEndpoint, { cache: 'no-store' }),
-        fetch(config.sendsEndpoint, { cache: 'no-store' }).then((r) => r.json()).catch(() => ({ sends: [] })),
+        fetch(config.sendsEndpoint, { cache: 'no-store' })
+          .then((r) => r.json())
+          .catch(() => ({ sends: [] })),
       ]);
       const body = await response.json();
       showFaults(body.faults);

@@ -15,7 +15,10 @@ export function mountSendCard(config, { onSent = () => {} } = {}) {
   let grant = null;
   let answered = 0; // completed sends, so a test can wait for the n-th answer
 
-  setText('[data-testid="send-api"]', config.sendApi === 'remote' ? 'WeChat’s send API (WX_API_BASE)' : 'the local simulator of WeChat’s send API');
+  setText(
+    '[data-testid="send-api"]',
+    config.sendApi === 'remote' ? 'WeChat’s send API (WX_API_BASE)' : 'the local simulator of WeChat’s send API',
+  );
   $('[data-testid="open-inbox"]').href = config.inboxUrl;
 
   function updateCount(name) {
@@ -29,9 +32,21 @@ export function mountSendCard(config, { onSent = () => {} } = {}) {
     updateCount(name);
   }
   // The answer shown is about the message as it was sent: editing it puts the answer away.
-  form.addEventListener('input', () => { box.hidden = true; });
+  form.addEventListener('input', () => {
+    box.hidden = true;
+  });
 
-  function showResult({ state, title, errcode = '', errname = '', source = '', meaning = '', action = '', errmsg = '', request = null }) {
+  function showResult({
+    state,
+    title,
+    errcode = '',
+    errname = '',
+    source = '',
+    meaning = '',
+    action = '',
+    errmsg = '',
+    request = null,
+  }) {
     box.hidden = false;
     answered += 1;
     box.dataset.answered = String(answered);
@@ -41,9 +56,12 @@ export function mountSendCard(config, { onSent = () => {} } = {}) {
     setText('[data-testid="send-result-title"]', title);
     setText('[data-testid="send-errcode"]', errcode === '' ? '' : `errcode ${errcode}`).hidden = errcode === '';
     setText('[data-testid="send-errname"]', errname).hidden = !errname;
-    const sourceText = source === 'local'
-      ? 'Refused by the demo backend: WeChat was not called'
-      : source === 'wechat' ? `Answer from ${config.sendApi === 'remote' ? 'WeChat' : 'WeChat (simulator)'}` : '';
+    const sourceText =
+      source === 'local'
+        ? 'Refused by the demo backend: WeChat was not called'
+        : source === 'wechat'
+          ? `Answer from ${config.sendApi === 'remote' ? 'WeChat' : 'WeChat (simulator)'}`
+          : '';
     setText('[data-testid="send-source"]', sourceText).hidden = !sourceText;
     setText('[data-testid="send-meaning"]', meaning).hidden = !meaning;
     setText('[data-testid="send-action"]', action ? `What to do: ${action}` : '').hidden = !action;
@@ -81,7 +99,11 @@ export function mountSendCard(config, { onSent = () => {} } = {}) {
       const sent = body.errcode === 0;
       showResult({
         state: sent ? 'sent' : 'refused',
-        title: sent ? 'Sent: it is in the WeChat inbox' : body.errcode === 43101 ? 'Not sent: no permit left' : 'Not sent',
+        title: sent
+          ? 'Sent: it is in the WeChat inbox'
+          : body.errcode === 43101
+            ? 'Not sent: no permit left'
+            : 'Not sent',
         errcode: body.errcode,
         errname: explanation.name,
         source: body.source,
@@ -96,7 +118,12 @@ export function mountSendCard(config, { onSent = () => {} } = {}) {
     const error = body.error ?? { code: `http_${response.status}`, message: 'unexpected answer' };
     showResult({
       state: 'error',
-      title: response.status === 400 ? 'Not sent: fix the message' : response.status === 502 ? 'Not sent: the send API could not be reached' : 'Not sent',
+      title:
+        response.status === 400
+          ? 'Not sent: fix the message'
+          : response.status === 502
+            ? 'Not sent: the send API could not be reached'
+            : 'Not sent',
       errname: error.code,
       errmsg: error.message,
       request: body.request ?? null,

@@ -54,21 +54,30 @@ export function checkSendBody(body, { templateIds, knows }) {
   if (typeof body.template_id !== 'string' || !templateIds.includes(body.template_id)) return { errcode: 40037 };
   const invalid = (field) => ({ errcode: 47003, detail: `${field} invalid` });
   // WeChat documents scene as a string; the simulator insists, so a number sent by mistake shows up here.
-  if (typeof body.scene !== 'string' || !SCENE_RE.test(body.scene) || Number(body.scene) > 10000) return invalid('scene');
+  if (typeof body.scene !== 'string' || !SCENE_RE.test(body.scene) || Number(body.scene) > 10000)
+    return invalid('scene');
   if (typeof body.title !== 'string' || chars(body.title) < 1 || chars(body.title) > 15) return invalid('title');
   const content = body.data?.content;
-  if (content === null || typeof content !== 'object' || typeof content.value !== 'string') return invalid('data.content.value');
+  if (content === null || typeof content !== 'object' || typeof content.value !== 'string')
+    return invalid('data.content.value');
   if (chars(content.value) < 1 || chars(content.value) > 200) return invalid('data.content.value');
-  if (content.color !== undefined && (typeof content.color !== 'string' || !COLOR_RE.test(content.color))) return invalid('data.content.color');
+  if (content.color !== undefined && (typeof content.color !== 'string' || !COLOR_RE.test(content.color)))
+    return invalid('data.content.color');
   if (body.url !== undefined) {
     let url = null;
-    try { url = new URL(body.url); } catch { /* invalid */ }
+    try {
+      url = new URL(body.url);
+    } catch {
+      /* invalid */
+    }
     if (typeof body.url !== 'string' || !url || !/^https?:$/.test(url.protocol)) return invalid('url');
   }
   const mp = body.miniprogram;
   if (mp !== undefined) {
-    if (mp === null || typeof mp !== 'object' || typeof mp.appid !== 'string' || !APPID_RE.test(mp.appid)) return invalid('miniprogram.appid');
-    if (mp.pagepath !== undefined && (typeof mp.pagepath !== 'string' || mp.pagepath === '')) return invalid('miniprogram.pagepath');
+    if (mp === null || typeof mp !== 'object' || typeof mp.appid !== 'string' || !APPID_RE.test(mp.appid))
+      return invalid('miniprogram.appid');
+    if (mp.pagepath !== undefined && (typeof mp.pagepath !== 'string' || mp.pagepath === ''))
+      return invalid('miniprogram.pagepath');
   }
   const message = {
     openid: body.touser,
@@ -78,7 +87,9 @@ export function checkSendBody(body, { templateIds, knows }) {
     content: content.value,
     ...(content.color !== undefined && { color: content.color }),
     ...(body.url !== undefined && { url: body.url }),
-    ...(mp !== undefined && { miniprogram: { appid: mp.appid, ...(mp.pagepath !== undefined && { pagepath: mp.pagepath }) } }),
+    ...(mp !== undefined && {
+      miniprogram: { appid: mp.appid, ...(mp.pagepath !== undefined && { pagepath: mp.pagepath }) },
+    }),
   };
   return { message };
 }
@@ -95,7 +106,11 @@ export function createApiSimulator(config, { state, log = () => {} }) {
   function answer(res, result) {
     stats.byErrcode[result.errcode] = (stats.byErrcode[result.errcode] ?? 0) + 1;
     const text = JSON.stringify(result);
-    res.writeHead(200, { 'Content-Type': 'application/json; encoding=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json; encoding=utf-8',
+      'Content-Length': Buffer.byteLength(text),
+      'Cache-Control': 'no-store',
+    });
     res.end(text);
   }
 
@@ -125,7 +140,9 @@ export function createApiSimulator(config, { state, log = () => {} }) {
       log(`wxapi: 43101 no permit for scene=${checked.message.scene}`);
       return answer(res, wxAnswer(43101));
     }
-    log(`wxapi: 0 delivered to ${outcome.delivered.placement === 'account' ? 'the Service Account chat' : 'Service Notifications'} (scene=${checked.message.scene})`);
+    log(
+      `wxapi: 0 delivered to ${outcome.delivered.placement === 'account' ? 'the Service Account chat' : 'Service Notifications'} (scene=${checked.message.scene})`,
+    );
     return answer(res, wxAnswer(0));
   }
 
@@ -136,7 +153,8 @@ export function createApiSimulator(config, { state, log = () => {} }) {
     }
     if (url.pathname === SIMULATOR_STATE_PATH) {
       if (req.method !== 'GET' && req.method !== 'HEAD') methodNotAllowed(res, ['GET']);
-      else sendJson(res, 200, { ...state.snapshot(), stats: { calls: stats.calls, byErrcode: { ...stats.byErrcode } } });
+      else
+        sendJson(res, 200, { ...state.snapshot(), stats: { calls: stats.calls, byErrcode: { ...stats.byErrcode } } });
       return true;
     }
     return false;

@@ -42,7 +42,9 @@ export function loadConfig(env = process.env) {
   const problems = [];
   const pick = (name) => {
     const value = env[name];
-    return value === undefined || value === '' ? { value: DEFAULTS[name], isDefault: true } : { value: String(value).trim(), isDefault: false };
+    return value === undefined || value === ''
+      ? { value: DEFAULTS[name], isDefault: true }
+      : { value: String(value).trim(), isDefault: false };
   };
   const sources = {};
   const get = (name) => {
@@ -52,48 +54,73 @@ export function loadConfig(env = process.env) {
   };
 
   const appid = get('APPID');
-  if (!APPID_RE.test(appid)) problems.push(`APPID must be "wx" followed by 16 lowercase hex digits, got ${JSON.stringify(appid)}`);
+  if (!APPID_RE.test(appid))
+    problems.push(`APPID must be "wx" followed by 16 lowercase hex digits, got ${JSON.stringify(appid)}`);
 
-  const templateIds = get('TEMPLATE_ID').split(',').map((s) => s.trim()).filter(Boolean);
+  const templateIds = get('TEMPLATE_ID')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (templateIds.length === 0) problems.push('TEMPLATE_ID must name at least one template id');
   for (const id of templateIds) {
-    if (!TEMPLATE_ID_RE.test(id)) problems.push(`TEMPLATE_ID ${JSON.stringify(id)} is not a template id (letters, digits, "-" and "_")`);
+    if (!TEMPLATE_ID_RE.test(id))
+      problems.push(`TEMPLATE_ID ${JSON.stringify(id)} is not a template id (letters, digits, "-" and "_")`);
   }
 
   const businessDomain = get('BUSINESS_DOMAIN').toLowerCase();
   if (!HOSTNAME_RE.test(businessDomain)) {
-    problems.push(`BUSINESS_DOMAIN must be a bare host name such as "example.com" (no scheme, port or path), got ${JSON.stringify(businessDomain)}`);
+    problems.push(
+      `BUSINESS_DOMAIN must be a bare host name such as "example.com" (no scheme, port or path), got ${JSON.stringify(businessDomain)}`,
+    );
   }
 
   const host = get('HOST');
   const portText = get('PORT');
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 0 && port <= 65535)) problems.push(`PORT must be an integer from 0 to 65535 (0 picks a free port), got ${JSON.stringify(portText)}`);
+  if (!(port >= 0 && port <= 65535))
+    problems.push(`PORT must be an integer from 0 to 65535 (0 picks a free port), got ${JSON.stringify(portText)}`);
 
   const dataDir = path.resolve(get('DATA_DIR'));
 
   const authorizeUrl = get('AUTHORIZE_URL');
   if (authorizeUrl) {
     let u = null;
-    try { u = new URL(authorizeUrl); } catch { /* reported below */ }
+    try {
+      u = new URL(authorizeUrl);
+    } catch {
+      /* reported below */
+    }
     if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash) {
-      problems.push(`AUTHORIZE_URL must be an absolute http(s) URL without query or fragment, got ${JSON.stringify(authorizeUrl)}`);
+      problems.push(
+        `AUTHORIZE_URL must be an absolute http(s) URL without query or fragment, got ${JSON.stringify(authorizeUrl)}`,
+      );
     }
   }
 
   const wxApiBase = get('WX_API_BASE').replace(/\/+$/, '');
   if (wxApiBase) {
     let u = null;
-    try { u = new URL(wxApiBase); } catch { /* reported below */ }
+    try {
+      u = new URL(wxApiBase);
+    } catch {
+      /* reported below */
+    }
     if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash || u.username || u.password) {
-      problems.push(`WX_API_BASE must be an absolute http(s) URL without query or fragment, such as https://api.weixin.qq.com, got ${JSON.stringify(wxApiBase)}`);
+      problems.push(
+        `WX_API_BASE must be an absolute http(s) URL without query or fragment, such as https://api.weixin.qq.com, got ${JSON.stringify(wxApiBase)}`,
+      );
     }
   }
   const simAccessToken = get('SIM_ACCESS_TOKEN');
-  if (!TOKEN_RE.test(simAccessToken)) problems.push('SIM_ACCESS_TOKEN must be 1..512 printable ASCII characters without spaces');
+  if (!TOKEN_RE.test(simAccessToken))
+    problems.push('SIM_ACCESS_TOKEN must be 1..512 printable ASCII characters without spaces');
   const wxAccessToken = get('WX_ACCESS_TOKEN');
-  if (wxAccessToken && !TOKEN_RE.test(wxAccessToken)) problems.push('WX_ACCESS_TOKEN must be 1..512 printable ASCII characters without spaces (the access_token itself, not a URL)');
-  else if (wxApiBase && !wxAccessToken) problems.push('WX_ACCESS_TOKEN is required when WX_API_BASE is set (see README.md, "Sending for real")');
+  if (wxAccessToken && !TOKEN_RE.test(wxAccessToken))
+    problems.push(
+      'WX_ACCESS_TOKEN must be 1..512 printable ASCII characters without spaces (the access_token itself, not a URL)',
+    );
+  else if (wxApiBase && !wxAccessToken)
+    problems.push('WX_ACCESS_TOKEN is required when WX_API_BASE is set (see README.md, "Sending for real")');
 
   let faults = { queue: [], down: null };
   try {
@@ -104,8 +131,18 @@ export function loadConfig(env = process.env) {
 
   if (problems.length) throw new ConfigError(problems);
   return {
-    appid, templateIds, businessDomain, host, port, dataDir, authorizeUrl, faults,
-    wxApiBase, wxAccessToken, simAccessToken, sources,
+    appid,
+    templateIds,
+    businessDomain,
+    host,
+    port,
+    dataDir,
+    authorizeUrl,
+    faults,
+    wxApiBase,
+    wxAccessToken,
+    simAccessToken,
+    sources,
   };
 }
 
@@ -116,7 +153,10 @@ export function loadConfig(env = process.env) {
  */
 export function parseFaults(text) {
   const faults = { queue: [], down: null };
-  for (const token of String(text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const token of String(text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const down = /^down(?::(.+))?$/.exec(token);
     if (down) {
       faults.down = parseFault(down[1] ?? '503');
@@ -148,7 +188,12 @@ export function describeConfig(config, { url, authorizeUrl, wxApiBase }) {
     ['AUTHORIZE_URL', config.authorizeUrl ? config.authorizeUrl : `${authorizeUrl} (local simulator)`],
     ['FAULTS', faults || '(none)'],
     ['WX_API_BASE', config.wxApiBase ? config.wxApiBase : `${wxApiBase} (local send API simulator)`],
-    ['WX_ACCESS_TOKEN', config.wxAccessToken ? `(set, ${config.wxAccessToken.length} characters, not shown)` : '(the simulator\'s SIM_ACCESS_TOKEN)'],
+    [
+      'WX_ACCESS_TOKEN',
+      config.wxAccessToken
+        ? `(set, ${config.wxAccessToken.length} characters, not shown)`
+        : "(the simulator's SIM_ACCESS_TOKEN)",
+    ],
     ['SIM_ACCESS_TOKEN', config.simAccessToken],
   ];
   return [`wx-subscribemsg demo: ${url}`, ...rows.map(([k, v]) => `  ${k.padEnd(17)}${v}${mark(k)}`)];

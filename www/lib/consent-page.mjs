@@ -61,7 +61,9 @@ export function consentPage(link, { openid, inWeChat, formAction, fields, follow
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n    ');
   const redirect = new URL(link.redirect_url);
-  return page('Receive a message', `<section class="sheet" data-testid="consent">
+  return page(
+    'Receive a message',
+    `<section class="sheet" data-testid="consent">
   <div class="avatar" aria-hidden="true">${escapeHtml(link.appid.slice(2, 3).toUpperCase())}</div>
   <h1>Receive one message?</h1>
   <p class="sub">Service Account <span data-testid="consent-appid">${escapeHtml(link.appid)}</span> asks to send you one message</p>
@@ -71,27 +73,40 @@ export function consentPage(link, { openid, inWeChat, formAction, fields, follow
     <div><div class="label">Scene</div><div class="value" data-testid="consent-scene">${escapeHtml(link.scene)}</div></div>
   </div>
   <p class="note">Allowing lets it send one message for this scene. Allowing the same scene again does not add more messages.</p>
-  ${following === null ? '' : `<p class="note" data-testid="consent-placement" data-following="${following}">${following
-    ? 'You follow this Service Account: its message will arrive in its chat.'
-    : 'You do not follow this Service Account: its message will arrive in Service Notifications.'} <a href="/inbox">Your inbox</a></p>`}
+  ${
+    following === null
+      ? ''
+      : `<p class="note" data-testid="consent-placement" data-following="${following}">${
+          following
+            ? 'You follow this Service Account: its message will arrive in its chat.'
+            : 'You do not follow this Service Account: its message will arrive in Service Notifications.'
+        } <a href="/inbox">Your inbox</a></p>`
+  }
   <form method="post" action="${escapeHtml(formAction)}" data-testid="consent-form">
     ${hidden}
     <button class="allow" type="submit" name="decision" value="confirm">Allow</button>
     <button class="cancel" type="submit" name="decision" value="cancel">Cancel</button>
   </form>
   <p class="meta">Simulated user <span data-testid="consent-openid">${escapeHtml(openid)}</span><br>Returns to ${escapeHtml(redirect.host + redirect.pathname)}</p>
-</section>`);
+</section>`,
+  );
 }
 
 export function errorPage(problems) {
   const items = problems
-    .map((p) => `<li data-param="${escapeHtml(p.param)}"><code>${escapeHtml(p.param)}</code> ${escapeHtml(p.message)}</li>`)
+    .map(
+      (p) =>
+        `<li data-param="${escapeHtml(p.param)}"><code>${escapeHtml(p.param)}</code> ${escapeHtml(p.message)}</li>`,
+    )
     .join('\n    ');
-  return page('Cannot open this link', `<section class="error" data-testid="consent-error">
+  return page(
+    'Cannot open this link',
+    `<section class="error" data-testid="consent-error">
   <h1>This link cannot be opened</h1>
   <p class="sub">WeChat would refuse this subscription link:</p>
   <ul>
     ${items}
   </ul>
-</section>`);
+</section>`,
+  );
 }

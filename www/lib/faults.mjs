@@ -12,11 +12,16 @@ export function createFaultSwitch(initial = { queue: [], down: null }) {
     state: () => ({ queue: [...queue], down }),
     /** Replaces the state from a JSON body { queue?: [...], down?: status | "reset" | null }. */
     set(body) {
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error('expected an object { queue, down }');
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        throw new Error('expected an object { queue, down }');
       const nextQueue = body.queue === undefined ? [] : body.queue;
-      if (!Array.isArray(nextQueue) || nextQueue.length > 100) throw new Error('queue must be an array of at most 100 faults');
+      if (!Array.isArray(nextQueue) || nextQueue.length > 100)
+        throw new Error('queue must be an array of at most 100 faults');
       const parsedQueue = nextQueue.map(parseFault);
-      const parsedDown = body.down === undefined || body.down === null || body.down === false ? null : parseFault(body.down === true ? 503 : body.down);
+      const parsedDown =
+        body.down === undefined || body.down === null || body.down === false
+          ? null
+          : parseFault(body.down === true ? 503 : body.down);
       queue = parsedQueue;
       down = parsedDown;
     },

@@ -32,7 +32,12 @@ export function sendHtml(res, status, html, headers = {}) {
 }
 
 export function methodNotAllowed(res, allowed) {
-  sendJson(res, 405, { error: 'method_not_allowed', message: `use ${allowed.join(' or ')}` }, { Allow: allowed.join(', ') });
+  sendJson(
+    res,
+    405,
+    { error: 'method_not_allowed', message: `use ${allowed.join(' or ')}` },
+    { Allow: allowed.join(', ') },
+  );
 }
 
 /** Reads the whole body as a string, refusing more than `limit` bytes with 413. */

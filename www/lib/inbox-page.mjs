@@ -112,40 +112,58 @@ export function inboxPage({ appid, openid, following, messages, chat = null, rea
     const body = own.length
       ? own.map((m) => messageCard(m, { appid, showFrom: chat === 'notifications' })).join('\n  ')
       : '<p class="empty" data-testid="thread-empty">No messages yet.</p>';
-    return shell(CHATS[chat], `<a class="back" href="/inbox" data-testid="inbox-back">‹ Chats</a><span class="title">${escapeHtml(CHATS[chat])}</span>`,
+    return shell(
+      CHATS[chat],
+      `<a class="back" href="/inbox" data-testid="inbox-back">‹ Chats</a><span class="title">${escapeHtml(CHATS[chat])}</span>`,
       `${banner}<section class="thread" data-testid="thread" data-chat="${chat}" data-count="${own.length}" data-openid="${escapeHtml(openid)}">
   ${body}
-</section>`);
+</section>`,
+    );
   }
 
-  const rows = Object.keys(CHATS).map((kind) => {
-    const own = messages.filter((m) => m.placement === kind);
-    const last = own.at(-1);
-    const name = kind === 'account' ? `${CHATS[kind]} <span class="chat-sub">${escapeHtml(appid)}</span>` : CHATS[kind];
-    const preview = last ? last.title : kind === 'account' ? (following ? 'You follow this account' : 'You do not follow this account') : 'Messages from accounts you do not follow';
-    return `<li><a href="/inbox?chat=${kind}" data-testid="chat-${kind}" data-count="${own.length}">
+  const rows = Object.keys(CHATS)
+    .map((kind) => {
+      const own = messages.filter((m) => m.placement === kind);
+      const last = own.at(-1);
+      const name =
+        kind === 'account' ? `${CHATS[kind]} <span class="chat-sub">${escapeHtml(appid)}</span>` : CHATS[kind];
+      const preview = last
+        ? last.title
+        : kind === 'account'
+          ? following
+            ? 'You follow this account'
+            : 'You do not follow this account'
+          : 'Messages from accounts you do not follow';
+      return `<li><a href="/inbox?chat=${kind}" data-testid="chat-${kind}" data-count="${own.length}">
       <div class="row">
         <div class="chat-face ${kind}" aria-hidden="true">${kind === 'account' ? escapeHtml(appid.slice(2, 3).toUpperCase()) : '✉'}</div>
         <div class="chat-body"><div class="chat-name">${name}</div><div class="chat-preview" data-testid="chat-${kind}-preview">${escapeHtml(preview)}</div></div>
         <div class="chat-meta">${last ? `<time datetime="${escapeHtml(last.at)}">${escapeHtml(time(last.at))}</time>` : ''}${own.length ? `<span class="badge" data-testid="chat-${kind}-badge">${own.length}</span>` : ''}</div>
       </div>
     </a></li>`;
-  }).join('\n    ');
+    })
+    .join('\n    ');
 
-  return shell('WeChat', 'WeChat', `${banner}<section class="me" data-testid="inbox" data-openid="${escapeHtml(openid)}" data-following="${following}">
+  return shell(
+    'WeChat',
+    'WeChat',
+    `${banner}<section class="me" data-testid="inbox" data-openid="${escapeHtml(openid)}" data-following="${following}">
   <div class="face" aria-hidden="true">U</div>
   <div class="who"><div class="name">Simulated user</div><div class="id" data-testid="inbox-openid">openid ${escapeHtml(openid)}</div></div>
 </section>
 <form class="follow" method="post" action="/inbox/follow" data-testid="follow-form">
   <input type="hidden" name="following" value="${following ? '0' : '1'}">
-  <span class="text">Follow Service Account <span data-testid="follow-appid">${escapeHtml(appid)}</span><span class="hint" data-testid="follow-hint">${following
-    ? 'Following: its messages arrive in its chat.'
-    : 'Not following: its messages arrive in Service Notifications.'}</span></span>
+  <span class="text">Follow Service Account <span data-testid="follow-appid">${escapeHtml(appid)}</span><span class="hint" data-testid="follow-hint">${
+    following
+      ? 'Following: its messages arrive in its chat.'
+      : 'Not following: its messages arrive in Service Notifications.'
+  }</span></span>
   <button class="switch" type="submit" role="switch" aria-checked="${following}" aria-label="Follow the Service Account" data-testid="follow-toggle"></button>
 </form>
 <h2 class="section">Chats</h2>
 <ul class="chats">
     ${rows}
 </ul>
-<p class="foot"><a href="/">Back to the demo</a></p>`);
+<p class="foot"><a href="/">Back to the demo</a></p>`,
+  );
 }

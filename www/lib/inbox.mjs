@@ -18,14 +18,19 @@ export function createInbox(config, { state, realApi = false, log = () => {} }) 
       const openid = openidFor(simulatedUser(req, res), config.appid);
       await state.seeUser(openid);
       const chat = Object.hasOwn(CHATS, url.searchParams.get('chat') ?? '') ? url.searchParams.get('chat') : null;
-      sendHtml(res, 200, inboxPage({
-        appid: config.appid,
-        openid,
-        following: state.isFollowing(openid),
-        messages: state.messagesFor(openid),
-        chat,
-        realApi,
-      }), { 'Referrer-Policy': 'no-referrer' });
+      sendHtml(
+        res,
+        200,
+        inboxPage({
+          appid: config.appid,
+          openid,
+          following: state.isFollowing(openid),
+          messages: state.messagesFor(openid),
+          chat,
+          realApi,
+        }),
+        { 'Referrer-Policy': 'no-referrer' },
+      );
       return true;
     }
     if (url.pathname === FOLLOW_PATH) {

@@ -52,7 +52,8 @@ export async function openSendLog(dataDir) {
   };
 }
 
-const problem = (res, status, code, message, extra = {}) => sendJson(res, status, { error: { code, message }, ...extra });
+const problem = (res, status, code, message, extra = {}) =>
+  sendJson(res, status, { error: { code, message }, ...extra });
 
 /**
  * grants: the grant store; sends: the send log; pkg: the package's Node entry
@@ -60,7 +61,15 @@ const problem = (res, status, code, message, extra = {}) => sendJson(res, status
  * function returning it: the local simulator's address is known once the server listens);
  * accessToken: WX_ACCESS_TOKEN, which never leaves the server except towards apiBase.
  */
-export function createSender({ grants, sends, pkg, apiBase: apiBaseOption, accessToken, log = () => {}, timeoutMs = 10_000 }) {
+export function createSender({
+  grants,
+  sends,
+  pkg,
+  apiBase: apiBaseOption,
+  accessToken,
+  log = () => {},
+  timeoutMs = 10_000,
+}) {
   const locks = new Map();
 
   /** Runs fn after any earlier send of the same grant has finished. */
@@ -68,7 +77,9 @@ export function createSender({ grants, sends, pkg, apiBase: apiBaseOption, acces
     const run = (locks.get(key) ?? Promise.resolve()).then(fn);
     const tail = run.catch(() => {});
     locks.set(key, tail);
-    tail.then(() => { if (locks.get(key) === tail) locks.delete(key); });
+    tail.then(() => {
+      if (locks.get(key) === tail) locks.delete(key);
+    });
     return run;
   }
 
@@ -86,20 +97,38 @@ export function createSender({ grants, sends, pkg, apiBase: apiBaseOption, acces
       });
       text = await response.text();
     } catch (err) {
-      const reason = err.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (err.cause?.code ?? err.cause?.message ?? err.message);
-      return { failure: 'api_unreachable', message: `could not reach the send API at ${apiBase}${SEND_API_PATH} (${reason})` };
+      const reason =
+        err.name === 'TimeoutError'
+          ? `no answer within ${timeoutMs / 1000} s`
+          : (err.cause?.code ?? err.cause?.message ?? err.message);
+      return {
+        failure: 'api_unreachable',
+        message: `could not reach the send API at ${apiBase}${SEND_API_PATH} (${reason})`,
+      };
     }
     let answer = null;
-    try { answer = JSON.parse(text); } catch { /* below */ }
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      /* below */
+    }
     if (!answer || !Number.isInteger(answer.errcode)) {
-      return { failure: 'api_bad_answer', message: `the send API at ${apiBase}${SEND_API_PATH} answered HTTP ${response.status} without an errcode` };
+      return {
+        failure: 'api_bad_answer',
+        message: `the send API at ${apiBase}${SEND_API_PATH} answered HTTP ${response.status} without an errcode`,
+      };
     }
     return { errcode: answer.errcode, errmsg: typeof answer.errmsg === 'string' ? answer.errmsg : '' };
   }
 
   async function postSend(req, res) {
     if (!pkg) {
-      return problem(res, 503, 'package_not_built', 'the package is not built (pkg/node.js is missing): run `npm run build`, then restart the server');
+      return problem(
+        res,
+        503,
+        'package_not_built',
+        'the package is not built (pkg/node.js is missing): run `npm run build`, then restart the server',
+      );
     }
     if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
       return problem(res, 415, 'unsupported_media_type', 'Content-Type must be application/json');
@@ -115,14 +144,30 @@ export function createSender({ grants, sends, pkg, apiBase: apiBaseOption, acces
       return problem(res, 400, 'invalid_json', 'the body is not JSON');
     }
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-      return problem(res, 400, 'invalid_option', 'the body must be a JSON object { reserved, title, content, color?, url?, miniprogram? }');
+      return problem(
+        res,
+        400,
+        'invalid_option',
+        'the body must be a JSON object { reserved, title, content, color?, url?, miniprogram? }',
+      );
     }
     // The package ignores options it does not know; a typo ("colour") would be dropped silently here.
     const unknown = Object.keys(input).filter((k) => !FIELDS.includes(k));
-    if (unknown.length) return problem(res, 400, 'invalid_option', `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the fields are ${FIELDS.join(', ')}`);
+    if (unknown.length)
+      return problem(
+        res,
+        400,
+        'invalid_option',
+        `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the fields are ${FIELDS.join(', ')}`,
+      );
     const { reserved } = input;
     if (typeof reserved !== 'string' || !RESERVED_RE.test(reserved)) {
-      return problem(res, 400, 'invalid_reserved', 'reserved must be the grant\'s reserved value (1..128 letters or digits)');
+      return problem(
+        res,
+        400,
+        'invalid_reserved',
+        "reserved must be the grant's reserved value (1..128 letters or digits)",
+      );
     }
 
     await oneAtATime(reserved, async () => {
@@ -163,7 +208,13 @@ export function createSender({ grants, sends, pkg, apiBase: apiBaseOption, acces
       const result = await callApi(body);
       if (result.failure) {
         log(`send: 502 ${result.message}; the permit stays available`);
-        return problem(res, 502, result.failure, `${result.message}. Nothing was recorded: the grant's permit is still available, and retrying is safe (WeChat answers 43101 rather than deliver twice).`, { permit: 'available', request: body });
+        return problem(
+          res,
+          502,
+          result.failure,
+          `${result.message}. Nothing was recorded: the grant's permit is still available, and retrying is safe (WeChat answers 43101 rather than deliver twice).`,
+          { permit: 'available', request: body },
+        );
       }
       const consumed = CONSUMING_ERRCODES.includes(result.errcode);
       const explanation = pkg.explainErrcode(result.errcode);
@@ -178,7 +229,9 @@ export function createSender({ grants, sends, pkg, apiBase: apiBaseOption, acces
         title: body.title,
         at: new Date().toISOString(),
       });
-      log(`send: errcode ${result.errcode} (${explanation.name}) scene=${grant.scene}; permit ${consumed ? 'used' : 'kept'}`);
+      log(
+        `send: errcode ${result.errcode} (${explanation.name}) scene=${grant.scene}; permit ${consumed ? 'used' : 'kept'}`,
+      );
       const status = result.errcode === 0 ? 200 : result.errcode === 43101 ? 409 : 502;
       return sendJson(res, status, {
         errcode: result.errcode,

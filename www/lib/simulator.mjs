@@ -37,30 +37,52 @@ export function validateLink(params, { appid, templateIds, businessDomain }) {
   const missing = (name) => problems.push({ param: name, message: `${name} is required` });
 
   if (values.action === null) missing('action');
-  else if (values.action !== 'get_confirm') problems.push({ param: 'action', message: `action must be get_confirm, got ${JSON.stringify(values.action)}` });
+  else if (values.action !== 'get_confirm')
+    problems.push({ param: 'action', message: `action must be get_confirm, got ${JSON.stringify(values.action)}` });
 
   if (values.appid === null) missing('appid');
-  else if (!APPID_RE.test(values.appid)) problems.push({ param: 'appid', message: `appid ${JSON.stringify(values.appid)} is not an appid (wx + 16 hex digits)` });
-  else if (values.appid !== appid) problems.push({ param: 'appid', message: `appid ${values.appid} is not the simulated Service Account (${appid})` });
+  else if (!APPID_RE.test(values.appid))
+    problems.push({
+      param: 'appid',
+      message: `appid ${JSON.stringify(values.appid)} is not an appid (wx + 16 hex digits)`,
+    });
+  else if (values.appid !== appid)
+    problems.push({ param: 'appid', message: `appid ${values.appid} is not the simulated Service Account (${appid})` });
 
   if (values.scene === null) missing('scene');
   else if (!SCENE_RE.test(values.scene) || Number(values.scene) > 10000) {
-    problems.push({ param: 'scene', message: `scene must be an integer from 0 to 10000, got ${JSON.stringify(values.scene)}` });
+    problems.push({
+      param: 'scene',
+      message: `scene must be an integer from 0 to 10000, got ${JSON.stringify(values.scene)}`,
+    });
   }
 
   if (values.template_id === null) missing('template_id');
   else if (!templateIds.includes(values.template_id)) {
-    problems.push({ param: 'template_id', message: `template_id ${JSON.stringify(values.template_id)} is not a template of this Service Account` });
+    problems.push({
+      param: 'template_id',
+      message: `template_id ${JSON.stringify(values.template_id)} is not a template of this Service Account`,
+    });
   }
 
   if (values.redirect_url === null) missing('redirect_url');
   else {
     let url = null;
-    try { url = new URL(values.redirect_url); } catch { /* reported below */ }
+    try {
+      url = new URL(values.redirect_url);
+    } catch {
+      /* reported below */
+    }
     if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
-      problems.push({ param: 'redirect_url', message: `redirect_url must be an absolute http(s) URL, got ${JSON.stringify(values.redirect_url)}` });
+      problems.push({
+        param: 'redirect_url',
+        message: `redirect_url must be an absolute http(s) URL, got ${JSON.stringify(values.redirect_url)}`,
+      });
     } else if (url.hostname !== businessDomain) {
-      problems.push({ param: 'redirect_url', message: `redirect_url host ${url.hostname} is not the business domain ${businessDomain}` });
+      problems.push({
+        param: 'redirect_url',
+        message: `redirect_url host ${url.hostname} is not the business domain ${businessDomain}`,
+      });
     }
   }
 
@@ -140,7 +162,9 @@ export function createSimulator(config, { state, log = () => {} } = {}) {
       form.delete('decision');
       const result = validateLink(form, config);
       if (!result.ok || (decision !== 'confirm' && decision !== 'cancel')) {
-        const problems = result.ok ? [{ param: 'decision', message: 'decision must be confirm or cancel' }] : result.problems;
+        const problems = result.ok
+          ? [{ param: 'decision', message: 'decision must be confirm or cancel' }]
+          : result.problems;
         sendHtml(res, 400, errorPage(problems));
         return true;
       }

@@ -14,12 +14,17 @@ const FIELDS = ['appid', 'openid', 'template_id', 'scene', 'reserved'];
  */
 export function validateGrant(body, key, { appid, templateIds }) {
   const problems = [];
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { problems: ['body must be a JSON object'] };
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return { problems: ['body must be a JSON object'] };
   if (body.appid !== appid) problems.push(`appid must be ${appid}`);
-  if (typeof body.openid !== 'string' || !OPENID_RE.test(body.openid)) problems.push('openid must be a string of 1..64 letters, digits, "-" or "_"');
-  if (typeof body.template_id !== 'string' || !templateIds.includes(body.template_id)) problems.push('template_id must be one of the configured templates');
-  if (!Number.isInteger(body.scene) || body.scene < 0 || body.scene > 10000) problems.push('scene must be a JSON integer from 0 to 10000');
-  if (typeof body.reserved !== 'string' || !KEY_RE.test(body.reserved)) problems.push('reserved must be 1..128 letters or digits');
+  if (typeof body.openid !== 'string' || !OPENID_RE.test(body.openid))
+    problems.push('openid must be a string of 1..64 letters, digits, "-" or "_"');
+  if (typeof body.template_id !== 'string' || !templateIds.includes(body.template_id))
+    problems.push('template_id must be one of the configured templates');
+  if (!Number.isInteger(body.scene) || body.scene < 0 || body.scene > 10000)
+    problems.push('scene must be a JSON integer from 0 to 10000');
+  if (typeof body.reserved !== 'string' || !KEY_RE.test(body.reserved))
+    problems.push('reserved must be 1..128 letters or digits');
   else if (body.reserved !== key) problems.push('reserved must equal the Idempotency-Key header');
   if (problems.length) return { problems };
   return { grant: Object.fromEntries(FIELDS.map((f) => [f, body[f]])) };
@@ -61,7 +66,11 @@ export function createSink(config, { store, faults, log = () => {} }) {
     }
     const key = req.headers['idempotency-key'];
     if (typeof key !== 'string' || !KEY_RE.test(key)) {
-      return reject(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1..128 letters or digits (the reserved value)');
+      return reject(
+        400,
+        'invalid_idempotency_key',
+        'Idempotency-Key must be 1..128 letters or digits (the reserved value)',
+      );
     }
     let body;
     try {
@@ -70,7 +79,8 @@ export function createSink(config, { store, faults, log = () => {} }) {
       return reject(400, 'invalid_json', 'the body is not JSON');
     }
     const checked = validateGrant(body, key, config);
-    if (checked.problems) return reject(400, 'invalid_grant', checked.problems.join('; '), { problems: checked.problems });
+    if (checked.problems)
+      return reject(400, 'invalid_grant', checked.problems.join('; '), { problems: checked.problems });
 
     const { created, grant } = await store.put(key, { ...checked.grant, received_at: new Date().toISOString() });
     if (created) {
@@ -103,7 +113,10 @@ export function createSink(config, { store, faults, log = () => {} }) {
       try {
         faults.set(JSON.parse(await readBody(req, 4096)));
       } catch (err) {
-        return sendJson(res, err instanceof HttpError ? err.status : 400, { error: 'invalid_faults', message: err.message });
+        return sendJson(res, err instanceof HttpError ? err.status : 400, {
+          error: 'invalid_faults',
+          message: err.message,
+        });
       }
       log(`sink: fault switch set to ${JSON.stringify(faults.state())}`);
       return sendJson(res, 200, faults.state());

@@ -85,7 +85,10 @@ export function createStaticHandler({ root, mount = '/', allow = () => true }) {
     }
     await new Promise((resolve) => {
       const stream = fs.createReadStream(file);
-      stream.on('error', () => { res.destroy(); resolve(); });
+      stream.on('error', () => {
+        res.destroy();
+        resolve();
+      });
       stream.on('end', resolve);
       stream.pipe(res);
     });

@@ -63,10 +63,17 @@ export async function openWeChatState(dataDir) {
     knows: (openid) => users.has(openid),
     isFollowing: (openid) => following.get(openid) ?? false,
     /** Remembers an openid the first time its user shows up (consent page, inbox). */
-    seeUser: (openid) => (users.has(openid) ? Promise.resolve() : log.transaction((append) => (users.has(openid) ? null : record(append, { type: 'user', openid, at: now() })))),
-    setFollowing: (openid, value) => log.transaction((append) => record(append, { type: 'follow', openid, following: Boolean(value), at: now() })),
+    seeUser: (openid) =>
+      users.has(openid)
+        ? Promise.resolve()
+        : log.transaction((append) => (users.has(openid) ? null : record(append, { type: 'user', openid, at: now() }))),
+    setFollowing: (openid, value) =>
+      log.transaction((append) => record(append, { type: 'follow', openid, following: Boolean(value), at: now() })),
     /** The user tapped Allow for this template and scene: the permit becomes 1 (whatever it was). */
-    authorize: (openid, templateId, scene) => log.transaction((append) => record(append, { type: 'permit', openid, template_id: templateId, scene: String(scene), at: now() })),
+    authorize: (openid, templateId, scene) =>
+      log.transaction((append) =>
+        record(append, { type: 'permit', openid, template_id: templateId, scene: String(scene), at: now() }),
+      ),
     permitsFor: (openid, templateId, scene) => permits.get(permitKey(openid, templateId, String(scene)))?.permits ?? 0,
     /**
      * Delivers a message if the triple has a permit, atomically with consuming it.
