@@ -137,7 +137,7 @@ describe('/api/send against the simulator', () => {
     ['an ftp url', { url: 'ftp://example.com/x' }, 400, 'invalid_url'],
     ['a relative url', { url: '/orders/1' }, 400, 'invalid_url'],
     ['a miniprogram with a bad appid', { miniprogram: { appid: 'wx1' } }, 400, 'invalid_miniprogram'],
-    ['a miniprogram that is a string', { miniprogram: 'wx0123456789abcdef' }, 400, 'invalid_option'],
+    ['a miniprogram that is a string', { miniprogram: 'wx0123456789abcdef' }, 400, 'invalid_miniprogram'],
     ['an unknown field (a typo of color)', { colour: '#173177' }, 400, 'invalid_option'],
     ['no reserved', { reserved: undefined }, 400, 'invalid_reserved'],
     ['a reserved with a dash', { reserved: 'abc-def' }, 400, 'invalid_reserved'],

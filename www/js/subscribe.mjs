@@ -26,7 +26,7 @@ const ttlSeconds = query.has('ttl') ? Number(query.get('ttl')) : 600;
 if (query.has('ttl')) {
   const hook = $('[data-testid="ttl-hook"]');
   hook.hidden = false;
-  hook.textContent = `Test hook: a started subscription expires after ${query.get('ttl')} s.`;
+  hook.textContent = `Test hook: an answer counts as late after ${query.get('ttl')} s.`;
 }
 
 function showError(err) {
