@@ -176,6 +176,14 @@ describe('configuration', () => {
     assert.deepEqual(config.faults, { queue: [503, 'reset'], down: 500 });
   });
 
+  test('APPID and TEMPLATE_ID take what the package takes: uppercase hex digits, template ids of 65..128 characters', () => {
+    const long = 'T'.repeat(128);
+    const config = loadConfig({ APPID: 'wxABA38C7F163DA69B', TEMPLATE_ID: `${'a'.repeat(65)},${long}` });
+    assert.equal(config.appid, 'wxABA38C7F163DA69B');
+    assert.deepEqual(config.templateIds, ['a'.repeat(65), long]);
+    assert.throws(() => loadConfig({ TEMPLATE_ID: `${long}x` }), /TEMPLATE_ID "T+x" is not a template id/);
+  });
+
   test('every invalid variable is reported at once', () => {
     assert.throws(
       () =>
@@ -241,7 +249,7 @@ describe('the CLI: node www/server.mjs', () => {
     const { code, output } = await run(['www/server.mjs'], { APPID: 'not-an-appid', PORT: '0', DATA_DIR: dataDir });
     fs.rmSync(dataDir, { recursive: true, force: true });
     assert.equal(code, 1);
-    assert.match(output, /APPID must be "wx" followed by 16 lowercase hex digits/);
+    assert.match(output, /APPID must be "wx" followed by 16 hex digits/);
   });
 
   test('a port in use exits 1 and says to set PORT', async () => {

@@ -11,6 +11,7 @@
 // GET /wxapi/simulator shows its state (users, permits, messages, call counts) for tests and curious people.
 import crypto from 'node:crypto';
 import { methodNotAllowed, readBody, sendJson, HttpError } from './http.mjs';
+import { httpUrl, isAppId, isColor, isContent, isPagepath, isSceneText, isTitle } from './wechat-rules.mjs';
 
 export const WXAPI_MOUNT = '/wxapi';
 export const SEND_API_PATH = '/cgi-bin/message/template/subscribe';
@@ -27,11 +28,6 @@ export const ERRMSG = Object.freeze({
   47001: 'data format error',
   47003: 'argument invalid!',
 });
-
-const SCENE_RE = /^(?:0|[1-9][0-9]{0,4})$/;
-const COLOR_RE = /^#[0-9A-Fa-f]{6}$/;
-const APPID_RE = /^wx[0-9a-f]{16}$/;
-const chars = (s) => [...s].length; // code points: "15 characters" means 15 Chinese characters too
 
 /** WeChat appends a request id to every errmsg. */
 function rid() {
@@ -54,35 +50,22 @@ export function checkSendBody(body, { templateIds, knows }) {
   if (typeof body.template_id !== 'string' || !templateIds.includes(body.template_id)) return { errcode: 40037 };
   const invalid = (field) => ({ errcode: 47003, detail: `${field} invalid` });
   // WeChat documents scene as a string; the simulator insists, so a number sent by mistake shows up here.
-  if (typeof body.scene !== 'string' || !SCENE_RE.test(body.scene) || Number(body.scene) > 10000)
-    return invalid('scene');
-  if (typeof body.title !== 'string' || chars(body.title) < 1 || chars(body.title) > 15) return invalid('title');
+  if (!isSceneText(body.scene)) return invalid('scene');
+  if (!isTitle(body.title)) return invalid('title');
   const content = body.data?.content;
-  if (content === null || typeof content !== 'object' || typeof content.value !== 'string')
+  if (content === null || typeof content !== 'object' || !isContent(content.value))
     return invalid('data.content.value');
-  if (chars(content.value) < 1 || chars(content.value) > 200) return invalid('data.content.value');
-  if (content.color !== undefined && (typeof content.color !== 'string' || !COLOR_RE.test(content.color)))
-    return invalid('data.content.color');
-  if (body.url !== undefined) {
-    let url = null;
-    try {
-      url = new URL(body.url);
-    } catch {
-      /* invalid */
-    }
-    if (typeof body.url !== 'string' || !url || !/^https?:$/.test(url.protocol)) return invalid('url');
-  }
+  if (content.color !== undefined && !isColor(content.color)) return invalid('data.content.color');
+  if (body.url !== undefined && !httpUrl(body.url)) return invalid('url');
   const mp = body.miniprogram;
   if (mp !== undefined) {
-    if (mp === null || typeof mp !== 'object' || typeof mp.appid !== 'string' || !APPID_RE.test(mp.appid))
-      return invalid('miniprogram.appid');
-    if (mp.pagepath !== undefined && (typeof mp.pagepath !== 'string' || mp.pagepath === ''))
-      return invalid('miniprogram.pagepath');
+    if (mp === null || typeof mp !== 'object' || !isAppId(mp.appid)) return invalid('miniprogram.appid');
+    if (mp.pagepath !== undefined && !isPagepath(mp.pagepath)) return invalid('miniprogram.pagepath');
   }
   const message = {
     openid: body.touser,
     template_id: body.template_id,
-    scene: String(Number(body.scene)),
+    scene: body.scene,
     title: body.title,
     content: content.value,
     ...(content.color !== undefined && { color: content.color }),

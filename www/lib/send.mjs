@@ -22,12 +22,12 @@
 import { HttpError, methodNotAllowed, readBody, sendJson } from './http.mjs';
 import { openJsonLog } from './jsonl.mjs';
 import { SEND_API_PATH } from './api-simulator.mjs';
+import { isReserved } from './wechat-rules.mjs';
 
 export const SEND_PATH = '/api/send';
 export const SENDS_PATH = '/api/sends';
 export const SENDS_FILE = 'sends.jsonl';
 const FIELDS = ['reserved', 'title', 'content', 'color', 'url', 'miniprogram'];
-const RESERVED_RE = /^[A-Za-z0-9]{1,128}$/;
 
 /** Errcodes after which WeChat's permit for the grant is known to be gone. */
 export const CONSUMING_ERRCODES = Object.freeze([0, 43101]);
@@ -161,7 +161,7 @@ export function createSender({
         `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the fields are ${FIELDS.join(', ')}`,
       );
     const { reserved } = input;
-    if (typeof reserved !== 'string' || !RESERVED_RE.test(reserved)) {
+    if (!isReserved(reserved)) {
       return problem(
         res,
         400,

@@ -14,13 +14,11 @@
 import crypto from 'node:crypto';
 import { parseCookies, readBody, sendHtml, methodNotAllowed, HttpError } from './http.mjs';
 import { consentPage, errorPage } from './consent-page.mjs';
-import { APPID_RE } from './config.mjs';
+import { httpUrl, isAppId, isReserved, isSceneText } from './wechat-rules.mjs';
 
 export const SIMULATOR_PATH = '/mp/subscribemsg';
 export const USER_COOKIE = 'wxsim_user';
 const PARAMS = ['action', 'appid', 'scene', 'template_id', 'redirect_url', 'reserved'];
-const SCENE_RE = /^(?:0|[1-9][0-9]{0,4})$/;
-const RESERVED_RE = /^[A-Za-z0-9]{0,128}$/;
 
 /**
  * Checks a consent link's parameters like WeChat does. Returns { ok: true, link } or
@@ -41,7 +39,7 @@ export function validateLink(params, { appid, templateIds, businessDomain }) {
     problems.push({ param: 'action', message: `action must be get_confirm, got ${JSON.stringify(values.action)}` });
 
   if (values.appid === null) missing('appid');
-  else if (!APPID_RE.test(values.appid))
+  else if (!isAppId(values.appid))
     problems.push({
       param: 'appid',
       message: `appid ${JSON.stringify(values.appid)} is not an appid (wx + 16 hex digits)`,
@@ -50,7 +48,7 @@ export function validateLink(params, { appid, templateIds, businessDomain }) {
     problems.push({ param: 'appid', message: `appid ${values.appid} is not the simulated Service Account (${appid})` });
 
   if (values.scene === null) missing('scene');
-  else if (!SCENE_RE.test(values.scene) || Number(values.scene) > 10000) {
+  else if (!isSceneText(values.scene)) {
     problems.push({
       param: 'scene',
       message: `scene must be an integer from 0 to 10000, got ${JSON.stringify(values.scene)}`,
@@ -67,13 +65,8 @@ export function validateLink(params, { appid, templateIds, businessDomain }) {
 
   if (values.redirect_url === null) missing('redirect_url');
   else {
-    let url = null;
-    try {
-      url = new URL(values.redirect_url);
-    } catch {
-      /* reported below */
-    }
-    if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+    const url = httpUrl(values.redirect_url);
+    if (!url) {
       problems.push({
         param: 'redirect_url',
         message: `redirect_url must be an absolute http(s) URL, got ${JSON.stringify(values.redirect_url)}`,
@@ -86,8 +79,11 @@ export function validateLink(params, { appid, templateIds, businessDomain }) {
     }
   }
 
-  if (values.reserved !== null && !RESERVED_RE.test(values.reserved)) {
-    problems.push({ param: 'reserved', message: 'reserved must be at most 128 characters from a-z, A-Z and 0-9' });
+  if (values.reserved !== null && !isReserved(values.reserved)) {
+    problems.push({
+      param: 'reserved',
+      message: 'reserved, when given, must be 1..128 characters from a-z, A-Z and 0-9',
+    });
   }
 
   return problems.length ? { ok: false, problems } : { ok: true, link: values };

@@ -2,11 +2,10 @@
 // stores it durably, deduplicated by Idempotency-Key; GET /api/grants lists what was stored.
 // /api/faults is the fault switch that makes POSTs fail on purpose (see faults.mjs).
 import { HttpError, methodNotAllowed, readBody, sendJson } from './http.mjs';
+import { isOpenId, isReserved, isScene } from './wechat-rules.mjs';
 
 export const GRANTS_PATH = '/api/grants';
 export const FAULTS_PATH = '/api/faults';
-const KEY_RE = /^[A-Za-z0-9]{1,128}$/;
-const OPENID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const FIELDS = ['appid', 'openid', 'template_id', 'scene', 'reserved'];
 
 /**
@@ -17,14 +16,11 @@ export function validateGrant(body, key, { appid, templateIds }) {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     return { problems: ['body must be a JSON object'] };
   if (body.appid !== appid) problems.push(`appid must be ${appid}`);
-  if (typeof body.openid !== 'string' || !OPENID_RE.test(body.openid))
-    problems.push('openid must be a string of 1..64 letters, digits, "-" or "_"');
+  if (!isOpenId(body.openid)) problems.push('openid must be a string of 1..64 letters, digits, "-" or "_"');
   if (typeof body.template_id !== 'string' || !templateIds.includes(body.template_id))
     problems.push('template_id must be one of the configured templates');
-  if (!Number.isInteger(body.scene) || body.scene < 0 || body.scene > 10000)
-    problems.push('scene must be a JSON integer from 0 to 10000');
-  if (typeof body.reserved !== 'string' || !KEY_RE.test(body.reserved))
-    problems.push('reserved must be 1..128 letters or digits');
+  if (!isScene(body.scene)) problems.push('scene must be a JSON integer from 0 to 10000');
+  if (!isReserved(body.reserved)) problems.push('reserved must be 1..128 letters or digits');
   else if (body.reserved !== key) problems.push('reserved must equal the Idempotency-Key header');
   if (problems.length) return { problems };
   return { grant: Object.fromEntries(FIELDS.map((f) => [f, body[f]])) };
@@ -65,7 +61,7 @@ export function createSink(config, { store, faults, log = () => {} }) {
       return reject(415, 'unsupported_media_type', 'Content-Type must be application/json');
     }
     const key = req.headers['idempotency-key'];
-    if (typeof key !== 'string' || !KEY_RE.test(key)) {
+    if (!isReserved(key)) {
       return reject(
         400,
         'invalid_idempotency_key',
