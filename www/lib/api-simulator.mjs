@@ -10,7 +10,8 @@
 // It is written independently of the package on purpose: it checks what buildSendRequest produces.
 // GET /wxapi/simulator shows its state (users, permits, messages, call counts) for tests and curious people.
 import crypto from 'node:crypto';
-import { methodNotAllowed, readBody, sendJson, HttpError } from './http.mjs';
+import { sendJson } from './http.mjs';
+import { parseJson, readBody } from './request-body.mjs';
 import { httpUrl, isAppId, isColor, isContent, isPagepath, isSceneText, isTitle } from './wechat-rules.mjs';
 
 export const WXAPI_MOUNT = '/wxapi';
@@ -82,7 +83,10 @@ function sameSecret(a, b) {
   return crypto.timingSafeEqual(digest(a), digest(b));
 }
 
-/** config: { templateIds, simAccessToken }; state: the simulated WeChat (wechat-state.mjs). */
+/**
+ * Handlers of WXAPI_MOUNT + SEND_API_PATH (send, for every method: WeChat answers 43002 itself) and
+ * SIMULATOR_STATE_PATH (showState). config: { templateIds, simAccessToken }; state: the simulated WeChat.
+ */
 export function createApiSimulator(config, { state, log = () => {} }) {
   const stats = { calls: 0, byErrcode: {} };
 
@@ -106,13 +110,9 @@ export function createApiSimulator(config, { state, log = () => {} }) {
       log('wxapi: 40001 wrong access_token');
       return answer(res, wxAnswer(40001));
     }
-    let body;
-    try {
-      body = JSON.parse(await readBody(req, 64 * 1024));
-    } catch (err) {
-      if (err instanceof HttpError || err instanceof SyntaxError) return answer(res, wxAnswer(47001));
-      throw err;
-    }
+    const text = await readBody(req, 64 * 1024);
+    const body = text === null ? undefined : parseJson(text);
+    if (body === undefined) return answer(res, wxAnswer(47001));
     const checked = checkSendBody(body, { templateIds: config.templateIds, knows: state.knows });
     if (!checked.message) {
       log(`wxapi: ${checked.errcode} ${checked.detail ?? ERRMSG[checked.errcode]}`);
@@ -129,17 +129,9 @@ export function createApiSimulator(config, { state, log = () => {} }) {
     return answer(res, wxAnswer(0));
   }
 
-  return async function handleApiSimulator(req, res, url) {
-    if (url.pathname === WXAPI_MOUNT + SEND_API_PATH) {
-      await send(req, res, url);
-      return true;
-    }
-    if (url.pathname === SIMULATOR_STATE_PATH) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') methodNotAllowed(res, ['GET']);
-      else
-        sendJson(res, 200, { ...state.snapshot(), stats: { calls: stats.calls, byErrcode: { ...stats.byErrcode } } });
-      return true;
-    }
-    return false;
-  };
+  function showState(req, res) {
+    sendJson(res, 200, { ...state.snapshot(), stats: { calls: stats.calls, byErrcode: { ...stats.byErrcode } } });
+  }
+
+  return { send, showState };
 }

@@ -1,7 +1,8 @@
 // The grant sink: the demo's backend. POST /api/grants checks the grant the package delivers and
 // stores it durably, deduplicated by Idempotency-Key; GET /api/grants lists what was stored.
 // /api/faults is the fault switch that makes POSTs fail on purpose (see faults.mjs).
-import { HttpError, methodNotAllowed, readBody, sendJson } from './http.mjs';
+import { sendError, sendJson } from './http.mjs';
+import { readJson } from './request-body.mjs';
 import { isOpenId, isReserved, isScene } from './wechat-rules.mjs';
 
 export const GRANTS_PATH = '/api/grants';
@@ -28,18 +29,21 @@ export function validateGrant(body, key, { appid, templateIds }) {
 
 const sameGrant = (a, b) => FIELDS.every((f) => a[f] === b[f]);
 
+/** Handlers of GRANTS_PATH (postGrant, listGrants) and FAULTS_PATH (showFaults, setFaults, clearFaults). */
 export function createSink(config, { store, faults, log = () => {} }) {
   const stats = { posts: 0, created: 0, duplicates: 0, rejected: 0, faulted: 0 };
 
+  const reject = (res, status, code, message, extra = {}) => {
+    stats.rejected += 1;
+    log(`sink: ${status} ${code}`);
+    sendError(res, status, code, message, extra);
+  };
+
   async function postGrant(req, res) {
     stats.posts += 1;
-    let text;
-    try {
-      text = await readBody(req);
-    } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
+    const body = await readJson(req, res, 16 * 1024);
+    if (body === undefined) {
       stats.rejected += 1;
-      sendJson(res, err.status, { error: 'body_too_large', message: err.message }, { Connection: 'close' });
       return;
     }
 
@@ -48,35 +52,22 @@ export function createSink(config, { store, faults, log = () => {} }) {
       stats.faulted += 1;
       log(`sink: fault ${fault} injected`);
       if (fault === 'reset') req.socket.destroy();
-      else sendJson(res, fault, { error: 'fault_injected', message: `the fault switch answered ${fault}` });
+      else sendError(res, fault, 'fault_injected', `the fault switch answered ${fault}`);
       return;
     }
 
-    const reject = (status, error, message, extra = {}) => {
-      stats.rejected += 1;
-      log(`sink: ${status} ${error}`);
-      sendJson(res, status, { error, message, ...extra });
-    };
-    if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
-      return reject(415, 'unsupported_media_type', 'Content-Type must be application/json');
-    }
     const key = req.headers['idempotency-key'];
     if (!isReserved(key)) {
       return reject(
+        res,
         400,
         'invalid_idempotency_key',
         'Idempotency-Key must be 1..128 letters or digits (the reserved value)',
       );
     }
-    let body;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return reject(400, 'invalid_json', 'the body is not JSON');
-    }
     const checked = validateGrant(body, key, config);
     if (checked.problems)
-      return reject(400, 'invalid_grant', checked.problems.join('; '), { problems: checked.problems });
+      return reject(res, 400, 'invalid_grant', checked.problems.join('; '), { problems: checked.problems });
 
     const { created, grant } = await store.put(key, { ...checked.grant, received_at: new Date().toISOString() });
     if (created) {
@@ -88,49 +79,39 @@ export function createSink(config, { store, faults, log = () => {} }) {
       log(`sink: 200 duplicate of scene=${grant.scene}, not stored again`);
       sendJson(res, 200, { status: 'duplicate', grant });
     } else {
-      reject(409, 'idempotency_conflict', 'this Idempotency-Key was already used for a different grant');
+      reject(res, 409, 'idempotency_conflict', 'this Idempotency-Key was already used for a different grant');
     }
   }
 
-  function listGrants(res, url) {
+  function listGrants(req, res, url) {
     const openid = url.searchParams.get('openid');
     const grants = store.list().filter((g) => !openid || g.openid === openid);
     sendJson(res, 200, { grants, stats: { ...stats }, faults: faults.state() });
   }
 
-  async function faultSwitch(req, res) {
-    if (req.method === 'GET') return sendJson(res, 200, faults.state());
-    if (req.method === 'DELETE') {
-      faults.clear();
-      log('sink: fault switch cleared');
-      return sendJson(res, 200, faults.state());
+  async function setFaults(req, res) {
+    const body = await readJson(req, res, 4096);
+    if (body === undefined) return;
+    try {
+      faults.set(body);
+    } catch (err) {
+      return sendError(res, 400, 'invalid_faults', err.message);
     }
-    if (req.method === 'PUT' || req.method === 'POST') {
-      try {
-        faults.set(JSON.parse(await readBody(req, 4096)));
-      } catch (err) {
-        return sendJson(res, err instanceof HttpError ? err.status : 400, {
-          error: 'invalid_faults',
-          message: err.message,
-        });
-      }
-      log(`sink: fault switch set to ${JSON.stringify(faults.state())}`);
-      return sendJson(res, 200, faults.state());
-    }
-    return methodNotAllowed(res, ['GET', 'PUT', 'DELETE']);
+    log(`sink: fault switch set to ${JSON.stringify(faults.state())}`);
+    sendJson(res, 200, faults.state());
   }
 
-  return async function handleSink(req, res, url) {
-    if (url.pathname === GRANTS_PATH) {
-      if (req.method === 'POST') await postGrant(req, res);
-      else if (req.method === 'GET' || req.method === 'HEAD') listGrants(res, url);
-      else methodNotAllowed(res, ['GET', 'POST']);
-      return true;
-    }
-    if (url.pathname === FAULTS_PATH) {
-      await faultSwitch(req, res);
-      return true;
-    }
-    return false;
+  function clearFaults(req, res) {
+    faults.clear();
+    log('sink: fault switch cleared');
+    sendJson(res, 200, faults.state());
+  }
+
+  return {
+    postGrant,
+    listGrants,
+    showFaults: (req, res) => sendJson(res, 200, faults.state()),
+    setFaults,
+    clearFaults,
   };
 }
