@@ -2,7 +2,8 @@
 // started here, delivers a granted one to the grant sink and cleans the address bar. The result is
 // also kept in history.state, so a reload or back/forward shows it again once the address is clean.
 // After a delivered grant, the send card (send.mjs) lets the demo backend push its one message.
-import { $, errorText, loadConfig, loadPackage, mountSinkPanel, setText, short } from './demo.mjs';
+import { $, errorText, loadConfig, loadPackage, mountSinkPanel, setText } from './demo.mjs';
+import { short } from './short-id.mjs';
 import { mountSendCard } from './send.mjs';
 
 const CALLBACK_PARAMS = ['openid', 'template_id', 'action', 'scene', 'reserved'];
