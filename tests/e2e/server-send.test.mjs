@@ -453,6 +453,57 @@ describe('/api/send: unreachable API, restarts, no package', () => {
     }
   });
 
+  test('values the package accepts pass every part of the demo: uppercase AppIDs, a 128-character template', async () => {
+    // Each part checked these with its own copy of WeChat's rules, and the copies had drifted.
+    const appid = 'wxABA38C7F163DA69B';
+    const template = `${'T'.repeat(127)}_`;
+    const server = await startInProcess({ APPID: appid, TEMPLATE_ID: template }, { pkgDir: PKG_DIR });
+    try {
+      const reserved = 'UpperCaseFlow1';
+      const link = new URL(
+        pkg.buildLink({
+          appid,
+          scene: 10000,
+          templateId: template,
+          redirectUrl: new URL('/callback.html', server.url).href,
+          reserved,
+          authorizeUrl: new URL('/mp/subscribemsg', server.url).href,
+        }),
+      );
+      const consent = await fetch(link);
+      assert.equal(consent.status, 200, 'the consent simulator shows the link');
+      const allowed = await fetch(new URL('/mp/subscribemsg', server.url), {
+        method: 'POST',
+        body: new URLSearchParams([...link.searchParams, ['decision', 'confirm']]),
+        headers: { Cookie: consent.headers.get('set-cookie').split(';')[0] },
+        redirect: 'manual',
+      });
+      assert.equal(allowed.status, 303, 'the consent simulator takes the decision');
+      const callback = pkg.parseCallback(new URL(allowed.headers.get('location')).search);
+      const delivered = await fetch(new URL('/api/grants', server.url), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': reserved },
+        body: JSON.stringify({
+          appid,
+          openid: callback.openid,
+          template_id: template,
+          scene: callback.scene,
+          reserved,
+        }),
+      });
+      assert.equal(delivered.status, 201, 'the sink stores the grant');
+      const sent = await send(server.url, {
+        reserved,
+        title: 'Shipped',
+        content: 'It arrives tomorrow.',
+        miniprogram: { appid, pagepath: 'pages/order?id=1' },
+      });
+      assert.deepEqual([sent.status, sent.body.errcode], [200, 0], 'the send API simulator delivers it');
+    } finally {
+      await server.stop();
+    }
+  });
+
   test("without the package's Node entry: 503 package_not_built, and the rest of the server works", async () => {
     const pkgDir = tempDataDir();
     const server = await startInProcess({}, { pkgDir });

@@ -3,7 +3,8 @@
 // back/forward to the cleaned address calls it again and gets the first outcome as a replay; a visit
 // without a callback shows the page's neutral state. After a delivered grant, the send card (send.mjs)
 // lets the demo backend push its one message.
-import { $, errorText, loadConfig, loadPackage, mountSinkPanel, setText, short } from './demo.mjs';
+import { $, errorText, loadConfig, loadPackage, mountSinkPanel, setText } from './demo.mjs';
+import { short } from './short-id.mjs';
 import { mountSendCard } from './send.mjs';
 
 const result = $('[data-testid="result"]');

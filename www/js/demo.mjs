@@ -1,5 +1,6 @@
 // What both demo pages share: the server's configuration, loading the package, the environment
 // card (WeChat or not), friendly texts for the package's error codes, and the grant-sink panel.
+import { short } from './short-id.mjs';
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -7,11 +8,6 @@ export function setText(selector, text) {
   const node = $(selector);
   if (node) node.textContent = text;
   return node;
-}
-
-export function short(id) {
-  const s = String(id ?? '');
-  return s.length > 16 ? `${s.slice(0, 6)}…${s.slice(-6)}` : s;
 }
 
 export async function loadConfig() {
@@ -103,7 +99,6 @@ export function errorText(err) {
   return ERROR_TEXTS[err?.code] ?? 'Something went wrong.';
 }
 
-/** The grant sink panel: its fault switch and what it stored. Returns { refresh }. */
 const SINK_PANEL = `
   <h2>Demo backend · grant sink</h2>
   <p class="sink-status" data-testid="sink-status"><span class="dot"></span><span>…</span></p>
@@ -117,6 +112,7 @@ const SINK_PANEL = `
     <ul class="grant-list" data-testid="grant-list"></ul>
   </details>`;
 
+/** The grant sink panel: its fault switch and what it stored. Returns { refresh }. */
 export function mountSinkPanel(config, container = $('[data-testid="sink"]')) {
   container.innerHTML = SINK_PANEL;
   const status = $('[data-testid="sink-status"]');
