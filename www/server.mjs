@@ -19,7 +19,7 @@ import { sendError, sendHtml, sendJson } from './lib/http.mjs';
 import { FOLLOW_PATH, INBOX_PATH, createInbox } from './lib/inbox.mjs';
 import { ANY_METHOD, createRouter } from './lib/router.mjs';
 import { SEND_PATH, SENDS_PATH, createSender, openSendLog } from './lib/send.mjs';
-import { FAULTS_PATH, GRANTS_PATH, createSink } from './lib/sink.mjs';
+import { FAULTS_PATH, GRANTS_PATH, LOGIN_PATH, createSink } from './lib/sink.mjs';
 import { SIMULATOR_PATH, createSimulator } from './lib/simulator.mjs';
 import { createStaticHandler, isPublicWwwFile } from './lib/static.mjs';
 import { openWeChatState } from './lib/wechat-state.mjs';
@@ -50,6 +50,8 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
     authorizeUrl: config.authorizeUrl || SIMULATOR_PATH,
     simulator: !config.authorizeUrl,
     grantEndpoint: GRANTS_PATH,
+    // The delivery options the pages pass (DELIVERY_TIMEOUT_MS, DELIVERY_RETRY_DELAY_MS).
+    delivery: config.delivery,
     faultsEndpoint: FAULTS_PATH,
     pkgBuilt: fs.existsSync(path.join(pkgDir, 'index.js')),
     // Never the access token: it stays on the server.
@@ -71,6 +73,7 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
     [SIMULATOR_PATH]: { GET: simulator.show, POST: simulator.decide },
     [GRANTS_PATH]: { GET: sink.listGrants, POST: sink.postGrant },
     [FAULTS_PATH]: { GET: sink.showFaults, PUT: sink.setFaults, POST: sink.setFaults, DELETE: sink.clearFaults },
+    [LOGIN_PATH]: { GET: sink.showLogin },
     [SEND_PATH]: { POST: sender.postSend },
     [SENDS_PATH]: { GET: sender.listSends },
     [WXAPI_MOUNT + SEND_API_PATH]: { [ANY_METHOD]: wxapi.send },
@@ -150,6 +153,8 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
     closing ??= new Promise((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections?.();
+      // A POST the fault switch holds (`hang`) would keep the server open until the client gives up.
+      server.closeAllConnections?.();
     }).then(() => Promise.all([store.close(), sends.close(), wechat.close()]));
     return closing;
   };

@@ -17,7 +17,7 @@ const grant = (over = {}) => ({
 });
 
 async function post(base, body, options = {}) {
-  const { contentType = 'application/json', raw } = options;
+  const { contentType = 'application/json', raw, redirect, signal } = options;
   const key = 'key' in options ? options.key : body?.reserved;
   const headers = {};
   if (contentType) headers['Content-Type'] = contentType;
@@ -26,8 +26,10 @@ async function post(base, body, options = {}) {
     method: 'POST',
     headers,
     body: raw ?? JSON.stringify(body),
+    redirect,
+    signal,
   });
-  return { status: response.status, body: await response.json().catch(() => null) };
+  return { status: response.status, headers: response.headers, body: await response.json().catch(() => null) };
 }
 
 const lines = (dataDir) => fs.readFileSync(path.join(dataDir, 'grants.jsonl'), 'utf8').split('\n').filter(Boolean);
@@ -186,6 +188,29 @@ describe('fault switch', () => {
       assert.equal((await post(server.url, grant())).status, 503);
       assert.equal((await post(server.url, grant())).status, 201);
       assert.deepEqual(await server.sink.stats(), { posts: 3, created: 1, duplicates: 0, rejected: 0, faulted: 2 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('login redirects to a 200 page, lost stores then drops the answer, hang holds the POST', async () => {
+    const server = await startInProcess();
+    try {
+      await server.sink.setFaults({ queue: ['login', 'lost', 'hang'] });
+      const redirected = await post(server.url, grant(), { redirect: 'manual' });
+      assert.equal(redirected.status, 302);
+      assert.equal(redirected.headers.get('location'), '/login');
+      const login = await fetch(new URL('/login', server.url));
+      assert.equal(login.status, 200, 'the page an expired session sends a browser to answers 200');
+      assert.equal((await server.sink.grants()).length, 0);
+
+      await assert.rejects(post(server.url, grant()), TypeError, 'the answer is lost');
+      assert.equal((await server.sink.grants()).length, 1, 'but the grant was stored');
+
+      const held = post(server.url, grant(), { signal: AbortSignal.timeout(300) });
+      await assert.rejects(held, /TimeoutError|aborted/);
+      assert.equal((await post(server.url, grant())).status, 200, 'the retry is a duplicate');
+      assert.deepEqual(await server.sink.stats(), { posts: 4, created: 1, duplicates: 1, rejected: 0, faulted: 3 });
     } finally {
       await server.stop();
     }

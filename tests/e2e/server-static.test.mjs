@@ -114,6 +114,7 @@ describe('static files', () => {
       authorizeUrl: '/mp/subscribemsg',
       simulator: true,
       grantEndpoint: '/api/grants',
+      delivery: { timeoutMs: 8000, retryDelayMs: 500 },
       faultsEndpoint: '/api/faults',
       pkgBuilt: true,
       sendEndpoint: '/api/send',
@@ -223,13 +224,23 @@ describe('configuration', () => {
           BUSINESS_DOMAIN: 'https://example.com/path',
           PORT: '99999',
           AUTHORIZE_URL: 'mp.weixin.qq.com',
+          DELIVERY_TIMEOUT_MS: '0',
+          DELIVERY_RETRY_DELAY_MS: 'soon',
           FAULTS: '200',
         }),
       (err) => {
         assert.ok(err instanceof ConfigError);
         assert.deepEqual(
           err.problems.map((p) => p.split(' ')[0]),
-          ['APPID', 'BUSINESS_DOMAIN', 'PORT', 'AUTHORIZE_URL', 'FAULTS:'],
+          [
+            'APPID',
+            'BUSINESS_DOMAIN',
+            'PORT',
+            'AUTHORIZE_URL',
+            'DELIVERY_TIMEOUT_MS',
+            'DELIVERY_RETRY_DELAY_MS',
+            'FAULTS:',
+          ],
         );
         return true;
       },
@@ -240,6 +251,8 @@ describe('configuration', () => {
     assert.deepEqual(parseFaults(''), { queue: [], down: null });
     assert.deepEqual(parseFaults('503, 503'), { queue: [503, 503], down: null });
     assert.deepEqual(parseFaults('down'), { queue: [], down: 503 });
+    assert.deepEqual(parseFaults('login,hang,lost,reset'), { queue: ['login', 'hang', 'lost', 'reset'], down: null });
+    assert.deepEqual(parseFaults('down:login'), { queue: [], down: 'login' });
     assert.throws(() => parseFaults('later'), /not a fault/);
   });
 });

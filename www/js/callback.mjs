@@ -87,7 +87,7 @@ function renderEmpty() {
 /** Handles the page's callback (or replays the one its cleaned address carried) and shows the outcome. */
 async function land() {
   try {
-    render(await pkg.handleCallback({ grantEndpoint: config.grantEndpoint }));
+    render(await pkg.handleCallback({ grantEndpoint: config.grantEndpoint, ...config.delivery }));
   } catch (err) {
     if (err.code === 'no_callback') renderEmpty();
     else renderError(err);
@@ -101,7 +101,11 @@ $('[data-testid="retry"]').addEventListener('click', async (event) => {
   box.hidden = false;
   delete box.dataset.pending;
   try {
-    const { delivered, pending, rejected = 0 } = await pkg.retryDeliveries({ grantEndpoint: config.grantEndpoint });
+    const {
+      delivered,
+      pending,
+      rejected = 0,
+    } = await pkg.retryDeliveries({ grantEndpoint: config.grantEndpoint, ...config.delivery });
     box.textContent =
       (pending === 0
         ? `Sent ${delivered} saved subscription${delivered === 1 ? '' : 's'} to our server. Nothing left to send.`

@@ -1,11 +1,11 @@
 // The H5 page: pick a template and a scene, press Subscribe -> authorize() -> go to the consent page.
-// Test hook: ?ttl=SECONDS (how long the started subscription stays valid); ?scene= and ?template=
+// Test hook: ?ttl=SECONDS (after how long an answer counts as late); ?scene= and ?template=
 // prefill the form (the landing page's "Subscribe another scene" uses them).
 import { $, errorText, loadConfig, loadPackage, mountSinkPanel, renderEnvironment, setText } from './demo.mjs';
 import { short } from './short-id.mjs';
 
 const config = await loadConfig();
-mountSinkPanel(config);
+const sink = mountSinkPanel(config);
 const pkg = await loadPackage();
 renderEnvironment(pkg, config);
 
@@ -71,3 +71,9 @@ window.addEventListener('pageshow', () => {
 });
 button.disabled = false;
 document.body.dataset.ready = 'true';
+
+// Any page load may deliver grants still owed: a landing page closed mid-POST, a backend that was down.
+pkg.retryDeliveries({ grantEndpoint: config.grantEndpoint, ...config.delivery }).then(
+  ({ delivered }) => delivered && sink.refresh(),
+  (err) => console.warn('retryDeliveries', err),
+);

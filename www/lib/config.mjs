@@ -16,6 +16,8 @@ export const DEFAULTS = Object.freeze({
   DATA_DIR: path.join(WWW_DIR, 'data'),
   AUTHORIZE_URL: '', // empty: the local simulator, http://HOST:PORT/mp/subscribemsg
   FAULTS: '',
+  DELIVERY_TIMEOUT_MS: '8000', // the pages' timeoutMs for each POST of a grant (the package's default)
+  DELIVERY_RETRY_DELAY_MS: '500', // the pages' retryDelayMs (the package's default)
   WX_API_BASE: '', // empty: the local send API simulator, http://HOST:PORT/wxapi
   WX_ACCESS_TOKEN: '', // empty: the simulator's token (required with another WX_API_BASE)
   SIM_ACCESS_TOKEN: 'SIMULATED_ACCESS_TOKEN', // the only access_token the send API simulator accepts
@@ -120,6 +122,17 @@ export function loadConfig(env = process.env) {
   else if (wxApiBase && !wxAccessToken)
     problems.push('WX_ACCESS_TOKEN is required when WX_API_BASE is set (see README.md, "Sending for real")');
 
+  const delivery = {};
+  for (const [name, key, max] of [
+    ['DELIVERY_TIMEOUT_MS', 'timeoutMs', 120_000],
+    ['DELIVERY_RETRY_DELAY_MS', 'retryDelayMs', 60_000],
+  ]) {
+    const text = get(name);
+    delivery[key] = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
+    if (!(delivery[key] >= (key === 'timeoutMs' ? 1 : 0) && delivery[key] <= max))
+      problems.push(`${name} must be an integer number of milliseconds up to ${max}, got ${JSON.stringify(text)}`);
+  }
+
   let faults = { queue: [], down: null };
   try {
     faults = parseFaults(get('FAULTS'));
@@ -137,6 +150,7 @@ export function loadConfig(env = process.env) {
     dataDir,
     authorizeUrl,
     faults,
+    delivery,
     wxApiBase,
     wxAccessToken,
     simAccessToken,
@@ -165,11 +179,16 @@ export function parseFaults(text) {
   return faults;
 }
 
+/** Faults other than an HTTP status: what the sink does instead of answering (see sink.mjs). */
+export const FAULT_KINDS = ['reset', 'login', 'hang', 'lost'];
+
 export function parseFault(token) {
-  if (token === 'reset') return 'reset';
+  if (FAULT_KINDS.includes(token)) return token;
   const n = typeof token === 'number' ? token : /^\d{3}$/.test(String(token)) ? Number(token) : NaN;
   if (Number.isInteger(n) && n >= 400 && n <= 599) return n;
-  throw new Error(`${JSON.stringify(token)} is not a fault: use an HTTP status from 400 to 599 or "reset"`);
+  throw new Error(
+    `${JSON.stringify(token)} is not a fault: use an HTTP status from 400 to 599, or ${FAULT_KINDS.map((k) => `"${k}"`).join(', ')}`,
+  );
 }
 
 /** The lines printed at start: every variable, its value and where it came from. The access token is never printed. */
@@ -185,6 +204,8 @@ export function describeConfig(config, { url, authorizeUrl, wxApiBase }) {
     ['DATA_DIR', config.dataDir],
     ['AUTHORIZE_URL', config.authorizeUrl ? config.authorizeUrl : `${authorizeUrl} (local simulator)`],
     ['FAULTS', faults || '(none)'],
+    ['DELIVERY_TIMEOUT_MS', String(config.delivery.timeoutMs)],
+    ['DELIVERY_RETRY_DELAY_MS', String(config.delivery.retryDelayMs)],
     ['WX_API_BASE', config.wxApiBase ? config.wxApiBase : `${wxApiBase} (local send API simulator)`],
     [
       'WX_ACCESS_TOKEN',

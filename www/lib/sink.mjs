@@ -1,7 +1,8 @@
 // The grant sink: the demo's backend. POST /api/grants checks the grant the package delivers and
 // stores it durably, deduplicated by Idempotency-Key; GET /api/grants lists what was stored.
-// /api/faults is the fault switch that makes POSTs fail on purpose (see faults.mjs).
-import { sendError, sendJson } from './http.mjs';
+// /api/faults is the fault switch that makes POSTs fail on purpose (see faults.mjs); /login is the page its
+// `login` fault redirects to.
+import { sendError, sendHtml, sendJson } from './http.mjs';
 import { readJson } from './request-body.mjs';
 import { isOpenId, isReserved, isScene } from './wechat-rules.mjs';
 
@@ -29,7 +30,27 @@ export function validateGrant(body, key, { appid, templateIds }) {
 
 const sameGrant = (a, b) => FIELDS.every((f) => a[f] === b[f]);
 
-/** Handlers of GRANTS_PATH (postGrant, listGrants) and FAULTS_PATH (showFaults, setFaults, clearFaults). */
+/** The login page a session-expired grant endpoint redirects to (the `login` fault). */
+export const LOGIN_PATH = '/login';
+
+/** A fault instead of the sink's answer: an HTTP status, a dropped connection, a redirect to the login page
+ * (what an expired session does), or no answer at all until the client gives up. */
+function injectFault(req, res, fault) {
+  if (fault === 'reset') return req.socket.destroy();
+  if (fault === 'login') {
+    res.writeHead(302, { Location: LOGIN_PATH, 'Content-Length': '0' });
+    return res.end();
+  }
+  if (fault === 'hang') {
+    // Held until the client aborts (its timeout, or the tab closing); dropped after a minute at the latest.
+    const timer = setTimeout(() => req.socket.destroy(), 60_000);
+    return req.socket.once('close', () => clearTimeout(timer));
+  }
+  sendError(res, fault, 'fault_injected', `the fault switch answered ${fault}`);
+}
+
+/** Handlers of GRANTS_PATH (postGrant, listGrants), FAULTS_PATH (showFaults, setFaults, clearFaults) and
+ * LOGIN_PATH (showLogin). */
 export function createSink(config, { store, faults, log = () => {} }) {
   const stats = { posts: 0, created: 0, duplicates: 0, rejected: 0, faulted: 0 };
 
@@ -48,12 +69,10 @@ export function createSink(config, { store, faults, log = () => {} }) {
     }
 
     const fault = faults.take();
-    if (fault !== null) {
+    if (fault !== null && fault !== 'lost') {
       stats.faulted += 1;
       log(`sink: fault ${fault} injected`);
-      if (fault === 'reset') req.socket.destroy();
-      else sendError(res, fault, 'fault_injected', `the fault switch answered ${fault}`);
-      return;
+      return injectFault(req, res, fault);
     }
 
     const key = req.headers['idempotency-key'];
@@ -70,6 +89,14 @@ export function createSink(config, { store, faults, log = () => {} }) {
       return reject(res, 400, 'invalid_grant', checked.problems.join('; '), { problems: checked.problems });
 
     const { created, grant } = await store.put(key, { ...checked.grant, received_at: new Date().toISOString() });
+    if (fault === 'lost') {
+      // Stored, but the answer never arrives: the package must post again, and the sink deduplicate.
+      stats.faulted += 1;
+      if (created) stats.created += 1;
+      else stats.duplicates += 1;
+      log('sink: fault lost injected after storing');
+      return req.socket.destroy();
+    }
     if (created) {
       stats.created += 1;
       log(`sink: 201 stored grant scene=${grant.scene} template=${grant.template_id.slice(0, 6)}…`);
@@ -111,6 +138,9 @@ export function createSink(config, { store, faults, log = () => {} }) {
     postGrant,
     listGrants,
     showFaults: (req, res) => sendJson(res, 200, faults.state()),
+    // What a browser following the `login` fault's redirect would get: a 200 that is not the grant's answer.
+    showLogin: (req, res) =>
+      sendHtml(res, 200, '<!doctype html><title>Sign in</title><p>Your session expired: sign in again.</p>'),
     setFaults,
     clearFaults,
   };
