@@ -3,14 +3,13 @@
 // Vite with no plugin and (3) bundled by webpack 5 with its defaults, then clicked through in Chromium with
 // WeChat's consent page answered by a stand-in.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/browsers.mjs';
+import { appWithPackage } from './packed-app.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -26,15 +25,7 @@ let browser;
 
 before(async () => {
   assert.ok(blocks.subscribe && blocks.landing, 'README.md lost its quickstart:subscribe / quickstart:landing blocks');
-  assert.ok(fs.existsSync(path.join(root, 'pkg', 'index.js')), 'pkg/ is missing: run `npm run build`');
-  app = fs.mkdtempSync(path.join(os.tmpdir(), 'wxsub-quickstart-'));
-  const npm = (...args) =>
-    execFileSync('npm', [...args, '--no-audit', '--no-fund'], { cwd: app, stdio: 'pipe' })
-      .toString()
-      .trim();
-  fs.writeFileSync(path.join(app, 'package.json'), '{ "name": "quickstart", "private": true, "type": "module" }\n');
-  const tarball = npm('pack', path.join(root, 'pkg'), '--pack-destination', app).split('\n').pop();
-  npm('install', path.join(app, tarball));
+  app = appWithPackage('quickstart');
   browser = await launchChromium();
 });
 
