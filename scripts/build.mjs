@@ -67,9 +67,7 @@ export const { handleCallback, retryDeliveries } = delivery({
   settleGrant: _settleGrant, owedGrants: _owedGrants, backoffMs: _backoffMs,
 });
 
-// Initialise once, at import.
-await __wbg_init({ module_or_path: new URL('./wx_subscribemsg_bg.wasm', import.meta.url) });
-`,
+${initialisation()}`,
 );
 rmSync(join(pkg, 'wx_subscribemsg.js'));
 writeFileSync(
@@ -107,6 +105,25 @@ Object.assign(manifest, {
   sideEffects: ['./index.js', './node.js', './snippets/*'],
 });
 writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+
+/**
+ * The entry's last statement: initialise once, at import (top-level await). Vite and webpack find the wasm through
+ * the literal `new URL(…, import.meta.url)`; esbuild and Rollup leave it as is, so the file must sit next to the
+ * bundle. When it cannot be loaded the import rejects with a SubscribeError (code wasm_unavailable) that names the
+ * URL and the fix, rather than wasm-bindgen's bare fetch error and a page whose button silently does nothing.
+ */
+function initialisation() {
+  return `const __wasmUrl = new URL('./wx_subscribemsg_bg.wasm', import.meta.url);
+try {
+  await __wbg_init({ module_or_path: __wasmUrl });
+} catch (cause) {
+  throw Object.assign(
+    new Error(\`cannot load \${__wasmUrl} (\${cause}): serve wx_subscribemsg_bg.wasm there, next to the bundle (wx-subscribemsg README, "Bundlers")\`, { cause }),
+    { name: 'SubscribeError', code: 'wasm_unavailable' },
+  );
+}
+`;
+}
 
 /**
  * The Node entry's types, self-contained so that a server type-checks with `lib: ["es2022"]` alone: the
