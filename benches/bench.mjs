@@ -9,8 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MIME_TYPES, serveFiles } from '../www/lib/static.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../scripts/browsers.mjs';
 import { gzipSize, shippedSizes } from '../scripts/size.mjs';
 
@@ -115,13 +116,7 @@ for (const impl of IMPLS) {
 }
 
 // ---------------------------------------------------------------- server
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-};
+const files = serveFiles({ root: PKG, mount: '/pkg/' }, { root: BENCHES, mount: '/benches/' });
 
 function serve(req, res) {
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -132,17 +127,10 @@ function serve(req, res) {
     return;
   }
   if (PAGES.has(path)) {
-    res.writeHead(200, { ...headers, 'Content-Type': MIME['.html'] }).end(PAGES.get(path));
+    res.writeHead(200, { ...headers, 'Content-Type': MIME_TYPES['.html'] }).end(PAGES.get(path));
     return;
   }
-  const [, top, rest] = /^\/(pkg|benches)\/(.+)$/.exec(path) ?? [];
-  const base = top === 'pkg' ? PKG : BENCHES;
-  const file = rest && normalize(join(base, rest));
-  if (!file || !file.startsWith(base + sep) || !existsSync(file) || !MIME[extname(file)]) {
-    res.writeHead(404, headers).end('not found');
-    return;
-  }
-  res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] }).end(readFileSync(file));
+  files(req, res);
 }
 
 async function startServer() {

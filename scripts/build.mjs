@@ -2,7 +2,7 @@
 // Node one with the server-side exports), entry modules that initialise the wasm so users import with no init
 // ceremony, and the manifest; then prints the shipped size.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shippedSizes } from './size.mjs';
@@ -41,17 +41,23 @@ function declared(dtsFile) {
 const browser = declared(join(pkg, 'wx_subscribemsg.d.ts'));
 const server = declared(join(pkg, 'node', 'wx_subscribemsg.d.ts'));
 // The Node entry has what works without a browser page, plus the server side of Step 2.
-const pageOnly = new Set(['authorize', 'handleCallback', 'retryDeliveries']);
+const pageOnly = new Set(['authorize']);
 server.functions = server.functions.filter((name) => !pageOnly.has(name));
 const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}';\n`;
 
 // The entry is wasm-bindgen's glue itself, the asynchronous delivery (js/delivery.js) bound to the core's
-// internal exports, and the init call (top-level await), so importing is all a page does and the page
-// fetches two files (entry, then wasm) rather than a chain. Browsers and bundlers (Vite, webpack 5) resolve
-// the wasm next to it through new URL(…, import.meta.url).
+// internal exports under their own names, and the init call (top-level await), so importing is all a page does
+// and the page fetches two files (entry, then wasm) rather than a chain. Browsers and bundlers (Vite,
+// webpack 5) resolve the wasm next to it through new URL(…, import.meta.url).
 const glue = readFileSync(join(pkg, 'wx_subscribemsg.js'), 'utf8');
 if (!glue.includes('export { initSync, __wbg_init as default };')) {
   throw new Error('wasm-bindgen glue changed shape: scripts/build.mjs expects its __wbg_init export');
+}
+const CORE = ['checkOptions', 'recordCallback', 'cleanAddress', 'recordAnswer', 'owedGrants'];
+for (const name of CORE) {
+  if (!new RegExp(`^export function ${name}\\(`, 'm').test(glue)) {
+    throw new Error(`wasm-bindgen glue has no export ${name}: js/delivery.js binds to it`);
+  }
 }
 const delivery = readFileSync(join(root, 'js', 'delivery.js'), 'utf8').replace(
   'export function delivery(',
@@ -62,17 +68,19 @@ writeFileSync(
   `${glue}
 // Added by scripts/build.mjs from js/delivery.js: fetch, timeouts and retries around the core.
 ${delivery}
-export const { handleCallback, retryDeliveries } = delivery({
-  deliveryOptions: _deliveryOptions, verifyCallback: _verifyCallback,
-  settleGrant: _settleGrant, owedGrants: _owedGrants, backoffMs: _backoffMs,
-});
+export const { handleCallback, retryDeliveries } = delivery({ ${CORE.join(', ')} });
 
 ${initialisation()}`,
 );
 rmSync(join(pkg, 'wx_subscribemsg.js'));
+// The types of the JS half and of the errors are written by hand beside their code (js/*.d.ts).
+for (const name of ['delivery.d.ts', 'errors.d.ts']) copyFileSync(join(root, 'js', name), join(pkg, name));
 writeFileSync(
   join(pkg, 'index.d.ts'),
-  `${reexport(browser.functions, './wx_subscribemsg.js')}export type { ${browser.types.join(', ')} } from './wx_subscribemsg.js';\n`,
+  `${reexport(browser.functions, './wx_subscribemsg.js')}export type { ${browser.types.join(', ')} } from './wx_subscribemsg.js';
+export * from './delivery.js';
+export type { SubscribeError, SubscribeErrorCode } from './errors.js';
+`,
 );
 // Node has no fetch of file: URLs, so it reads the wasm from disk. It adds the send request and the errcode
 // table; authorize() and handleCallback() need a browser page.
@@ -83,10 +91,18 @@ import { initSync } from './node/wx_subscribemsg.js';
 initSync({ module: readFileSync(new URL('./node/wx_subscribemsg_bg.wasm', import.meta.url)) });
 ${reexport(server.functions, './node/wx_subscribemsg.js')}`,
 );
-writeFileSync(join(pkg, 'node.d.ts'), nodeTypes(join(pkg, 'node', 'wx_subscribemsg.d.ts'), server.functions));
+// Self-contained, so a server type-checks without the DOM lib; errors.d.ts names no DOM type either.
+writeFileSync(
+  join(pkg, 'node.d.ts'),
+  `${nodeTypes(join(pkg, 'node', 'wx_subscribemsg.d.ts'), server.functions)}
+export type { SubscribeError, SubscribeErrorCode } from './errors.js';
+`,
+);
 
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
 const files = new Set([
+  'delivery.d.ts',
+  'errors.d.ts',
   ...(manifest.files ?? []).filter((f) => f !== 'wx_subscribemsg.js'),
   'index.js',
   'index.d.ts',
@@ -126,10 +142,9 @@ try {
 }
 
 /**
- * The Node entry's types, self-contained so that a server type-checks with `lib: ["es2022"]` alone: the
- * declarations node.js exports and the types their signatures reach (plus SubscribeError), copied from the
- * generated .d.ts without wasm-bindgen's init API and the page-only functions, which name DOM types
- * (RequestInfo, BufferSource, WebAssembly, HeadersInit, RequestCredentials).
+ * The Node entry's declarations, self-contained so that a server type-checks with `lib: ["es2022"]` alone: the
+ * functions node.js exports and the types their signatures reach, copied from the generated .d.ts without
+ * wasm-bindgen's init API, which names DOM types (RequestInfo, BufferSource, WebAssembly).
  */
 function nodeTypes(dtsFile, functions) {
   const dts = readFileSync(dtsFile, 'utf8');
@@ -142,7 +157,7 @@ function nodeTypes(dtsFile, functions) {
   ].map((m) => ({ name: m[1], text: m[0].trim() }));
   const declared = new Set(blocks.map((b) => b.name));
   const code = (text) => text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
-  const wanted = new Set([...functions, 'SubscribeError']);
+  const wanted = new Set(functions);
   for (let grew = true; grew;) {
     grew = false;
     for (const block of blocks.filter((b) => wanted.has(b.name))) {

@@ -3,7 +3,9 @@
 
 use crate::callback::CALLBACK_PARAMS;
 
-/// The cleaned address (path, query and fragment) for `history.replaceState`.
+/// The cleaned address (path, query and fragment) for `history.replaceState`, or `None` when `search` carries
+/// none of WeChat's parameters: an address cleaned before (a reload) keeps whatever fragment the page has moved
+/// on to since.
 ///
 /// `search` is `location.search` (with or without `?`). Parameters other than WeChat's five keep their
 /// exact original spelling. `fragment` is the stored redirect URL's fragment: WeChat is reported to
@@ -13,19 +15,23 @@ use crate::callback::CALLBACK_PARAMS;
 /// use wx_subscribemsg::address::clean;
 /// assert_eq!(
 ///     clean("/cb.html", "?from=menu&openid=o1&template_id=T&action=confirm&scene=1&reserved=r", Some("/done")),
-///     "/cb.html?from=menu#/done"
+///     Some("/cb.html?from=menu#/done".to_owned())
 /// );
+/// assert_eq!(clean("/cb.html", "?from=menu", Some("/done")), None);
 /// ```
-pub fn clean(path: &str, search: &str, fragment: Option<&str>) -> String {
+pub fn clean(path: &str, search: &str, fragment: Option<&str>) -> Option<String> {
     let query = search.strip_prefix('?').unwrap_or(search);
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|segment| !segment.is_empty())
+    let segments = query.split('&').filter(|segment| !segment.is_empty());
+    let total = segments.clone().count();
+    let kept: Vec<&str> = segments
         .filter(|segment| {
             let name = form_urlencoded::parse(segment.as_bytes()).next().map(|(name, _)| name);
             !name.is_some_and(|name| CALLBACK_PARAMS.contains(&name.as_ref()))
         })
         .collect();
+    if kept.len() == total {
+        return None;
+    }
     let mut out = String::with_capacity(path.len() + query.len() + 1 + fragment.map_or(0, str::len));
     out.push_str(path);
     if !kept.is_empty() {
@@ -36,7 +42,7 @@ pub fn clean(path: &str, search: &str, fragment: Option<&str>) -> String {
         out.push('#');
         out.push_str(fragment);
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -47,24 +53,37 @@ mod tests {
 
     const WECHAT: &str = "openid=o1&template_id=T&action=confirm&scene=1&reserved=r";
 
+    fn cleaned(path: &str, search: &str, fragment: Option<&str>) -> String {
+        clean(path, search, fragment).expect("the address carries a callback")
+    }
+
     #[test]
     fn removes_only_wechats_parameters() {
-        assert_eq!(clean("/cb.html", &["?", WECHAT].concat(), None), "/cb.html");
-        assert_eq!(clean("/cb.html", "", None), "/cb.html");
+        assert_eq!(cleaned("/cb.html", &["?", WECHAT].concat(), None), "/cb.html");
         assert_eq!(
-            clean("/cb.html", &["?a=%20x+y&", WECHAT, "&b=2&&c"].concat(), None),
+            cleaned("/cb.html", &["?a=%20x+y&", WECHAT, "&b=2&&c"].concat(), None),
             "/cb.html?a=%20x+y&b=2&c"
         );
         // An encoded name is still WeChat's parameter.
-        assert_eq!(clean("/", "?%6Fpenid=o1&keep=1", None), "/?keep=1");
+        assert_eq!(cleaned("/", "?%6Fpenid=o1&keep=1", None), "/?keep=1");
+    }
+
+    #[test]
+    fn leaves_an_address_without_a_callback_alone() {
+        assert_eq!(clean("/cb.html", "", Some("/done")), None);
+        assert_eq!(clean("/cb.html", "?", None), None);
+        assert_eq!(clean("/cb.html", "?x=1&&y=2", Some("/a")), None);
     }
 
     #[test]
     fn restores_the_stored_fragment() {
         assert_eq!(
-            clean("/cb.html", &["?", WECHAT].concat(), Some("/done")),
+            cleaned("/cb.html", &["?", WECHAT].concat(), Some("/done")),
             "/cb.html#/done"
         );
-        assert_eq!(clean("/cb.html", "?x=1", Some("/a?b=1")), "/cb.html?x=1#/a?b=1");
+        assert_eq!(
+            cleaned("/cb.html", &["?x=1&", WECHAT].concat(), Some("/a?b=1")),
+            "/cb.html?x=1#/a?b=1"
+        );
     }
 }

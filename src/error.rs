@@ -2,14 +2,15 @@
 //!
 //! Every failure a caller can meet is a variant here with a stable snake_case [`Error::code`], which JS sees
 //! as `err.code` on an `Error` named `SubscribeError`. Messages are plain English that say what to do; codes
-//! are the contract, messages may improve.
+//! are the contract, messages may improve. Code, message and [`Error::CODES`] come from one table (the
+//! `errors!` invocation below), so they cannot drift apart.
 
 use std::borrow::Cow;
 use std::fmt;
 
-/// Why a `redirectUrl` was refused; each reason has its own message under the `invalid_redirect_url` code.
+/// Why an http(s) URL was refused; each reason has its own message under the `invalid_redirect_url` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RedirectProblem {
+pub enum UrlProblem {
     /// Not a URL an absolute-URL parser accepts (relative, empty, garbage).
     NotAbsolute,
     /// Contains white space or control characters, which browsers silently strip or re-encode.
@@ -22,146 +23,140 @@ pub enum RedirectProblem {
     OtherOrigin,
 }
 
-/// Everything that can go wrong, one variant per stable code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Error {
-    /// `invalid_appid`: the AppID is not `wx` followed by 16 hex digits.
-    InvalidAppid,
-    /// `invalid_scene`: the scene is not an integer in 0..=10000.
-    InvalidScene,
-    /// `invalid_template_id`: empty, longer than 128, or outside `[A-Za-z0-9_-]`.
-    InvalidTemplateId,
-    /// `invalid_reserved`: empty, longer than 128, or outside `[A-Za-z0-9]`.
-    InvalidReserved,
-    /// `invalid_redirect_url`: see [`RedirectProblem`].
-    InvalidRedirectUrl(RedirectProblem),
-    /// `invalid_option`: an option other than the link parameters has the wrong type or range.
-    InvalidOption(&'static str),
-    /// `domain_mismatch`: the redirect URL's host is not the registered business domain.
-    DomainMismatch,
-    /// `not_in_wechat`: `requireWeChat` was set and the page is not in WeChat.
-    NotInWechat,
-    /// `storage_unavailable`: sessionStorage is missing or throws (private mode, quota, disabled).
-    StorageUnavailable,
-    /// `crypto_unavailable`: no cryptographic random source (`crypto.getRandomValues`).
-    CryptoUnavailable,
-    /// `missing_param`: a required callback parameter is absent.
-    MissingParam(&'static str),
-    /// `duplicate_param`: a callback parameter appears more than once.
-    DuplicateParam(&'static str),
-    /// `invalid_param`: a callback parameter has a value WeChat never sends.
-    InvalidParam(&'static str),
-    /// `unknown_reserved`: no pending subscription has this `reserved` nonce.
-    UnknownReserved,
-    /// `expired`: the pending subscription outlived its TTL before the user came back.
-    Expired,
-    /// `template_mismatch`: the callback's template differs from the one that was authorized.
-    TemplateMismatch,
-    /// `scene_mismatch`: the callback's scene differs from the one that was authorized.
-    SceneMismatch,
-    /// `backend_rejected`: the grant endpoint answered a 4xx other than 408 and 429.
-    BackendRejected(u16),
-    /// `invalid_openid`: not an openid (1..=64 of `[A-Za-z0-9_-]`).
-    InvalidOpenid,
-    /// `invalid_title`: the message title is blank, longer than 15 characters, or has control characters.
-    InvalidTitle,
-    /// `invalid_content`: the message content is blank, longer than 200 characters, or has control characters.
-    InvalidContent,
-    /// `invalid_color`: not `#RRGGBB`.
-    InvalidColor,
-    /// `invalid_url`: the message's page is not an absolute http(s) URL.
-    InvalidUrl,
-    /// `invalid_miniprogram`: the mini program's AppID or page path is malformed.
-    InvalidMiniprogram,
+impl UrlProblem {
+    fn message(self) -> &'static str {
+        match self {
+            UrlProblem::NotAbsolute => "redirectUrl must be an absolute URL such as 'https://example.com/subscribe/callback.html'",
+            UrlProblem::Whitespace => "redirectUrl must not contain spaces or control characters; percent-encode them",
+            UrlProblem::NotHttp => "redirectUrl must use http or https",
+            UrlProblem::Credentials => "redirectUrl must not contain a user name or password",
+            UrlProblem::OtherOrigin => "redirectUrl must have the same origin (scheme, host and port) as the current page: the reserved nonce is kept in this origin's storage, so a landing page on another origin could never find it",
+        }
+    }
+}
+
+/// What a variant's payload adds to its message, in place of the `{}` in the table.
+trait Detail {
+    fn detail(&self) -> Cow<'static, str>;
+}
+
+impl Detail for &'static str {
+    fn detail(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl Detail for u16 {
+    fn detail(&self) -> Cow<'static, str> {
+        Cow::Owned(itoa::Buffer::new().format(*self).to_owned())
+    }
+}
+
+impl Detail for UrlProblem {
+    fn detail(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self.message())
+    }
+}
+
+/// The table: `Variant(payload: Type) => "code", "message"`, where the payload's detail replaces `{}`.
+macro_rules! errors {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident $(($field:ident: $payload:ty))? => $code:literal, $message:literal;
+    )*) => {
+        /// Everything that can go wrong, one variant per stable code.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum Error {
+            $($(#[doc = $doc])* $variant $(($payload))?,)*
+        }
+
+        impl Error {
+            /// Every code, in the order of the table.
+            pub const CODES: &'static [&'static str] = &[$($code),*];
+
+            /// The stable snake_case code.
+            ///
+            /// ```
+            /// assert_eq!(wx_subscribemsg::Error::UnknownReserved.code(), "unknown_reserved");
+            /// ```
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $(Error::$variant { .. } => $code,)*
+                }
+            }
+
+            /// A message for the developer reading the console: what is wrong and what to do.
+            ///
+            /// Built by concatenation rather than `format!` so the wasm module does not pay for `core::fmt`.
+            pub fn message(&self) -> Cow<'static, str> {
+                let (template, detail): (&'static str, Option<Cow<'static, str>>) = match self {
+                    $(Error::$variant $(($field))? => ($message, None $(.or(Some(Detail::detail($field))))?),)*
+                };
+                match (template.split_once('{'), detail) {
+                    (Some((before, after)), Some(detail)) => {
+                        Cow::Owned([before, &detail, after.strip_prefix('}').unwrap_or(after)].concat())
+                    }
+                    _ => Cow::Borrowed(template),
+                }
+            }
+        }
+    };
+}
+
+errors! {
+    /// The AppID is not `wx` followed by 16 hex digits.
+    InvalidAppid => "invalid_appid", "appid must be the Service Account's AppID: 'wx' followed by 16 hex digits, as shown in the WeChat Official Accounts Platform under Settings > Basic configuration";
+    /// The scene is not an integer in 0..=10000.
+    InvalidScene => "invalid_scene", "scene must be an integer from 0 to 10000 (a number, not a string); use a different scene for each separate subscription";
+    /// The template ID is empty, longer than 128, or outside `[A-Za-z0-9_-]`.
+    InvalidTemplateId => "invalid_template_id", "templateId must be the one-time subscription template ID from the platform's interface permission list: 1 to 128 characters of A-Z, a-z, 0-9, '_' or '-'";
+    /// `reserved` is empty, longer than 128, or outside `[A-Za-z0-9]`.
+    InvalidReserved => "invalid_reserved", "reserved must be 1 to 128 characters of A-Z, a-z or 0-9 (WeChat's limit); authorize() generates one for you";
+    /// The redirect URL was refused: see [`UrlProblem`].
+    InvalidRedirectUrl(problem: UrlProblem) => "invalid_redirect_url", "{}";
+    /// An option other than the link parameters is missing, has the wrong type or is out of range.
+    InvalidOption(name: &'static str) => "invalid_option", "option '{}' is missing, has the wrong type or is out of range; see the type definitions";
+    /// The redirect URL's host is not the registered business domain.
+    DomainMismatch => "domain_mismatch", "redirectUrl's host must equal businessDomain: WeChat only redirects to the business domain registered under Settings > Official Account settings > Feature settings";
+    /// `requireWeChat` was set and the page is not in WeChat.
+    NotInWechat => "not_in_wechat", "this page is not open in WeChat; the subscription link only works inside the WeChat client (requireWeChat is set)";
+    /// Neither sessionStorage nor localStorage can be used (disabled, private mode, full with the site's own data).
+    StorageUnavailable => "storage_unavailable", "sessionStorage is unavailable or full even after removing this package's old records, so the reserved nonce cannot be kept: authorize() makes no link it could not verify later, and handleCallback() cannot read the request it answers";
+    /// No cryptographic random source (`crypto.getRandomValues`).
+    CryptoUnavailable => "crypto_unavailable", "crypto.getRandomValues is unavailable, so no unguessable reserved nonce can be made";
+    /// The landing page's address carries no callback, and no earlier callback was handled at this address.
+    NoCallback => "no_callback", "this address carries no WeChat callback (none of openid, template_id, action, scene, reserved) and none was handled here before: the page was opened directly, from a bookmark or a shared link; show its normal content";
+    /// A required callback parameter is absent.
+    MissingParam(name: &'static str) => "missing_param", "the callback has no '{}' parameter: load this page only as the redirect target of the subscription link";
+    /// A callback parameter appears more than once.
+    DuplicateParam(name: &'static str) => "duplicate_param", "the callback has the '{}' parameter more than once, which WeChat never sends: the link was tampered with";
+    /// A callback parameter has a value WeChat never sends.
+    InvalidParam(name: &'static str) => "invalid_param", "the callback's '{}' parameter has a value WeChat never sends: the link was tampered with or truncated";
+    /// No subscription this browser keeps has this `reserved` nonce.
+    UnknownReserved => "unknown_reserved", "no subscription this browser keeps matches this callback's reserved value: the link was forged, started in another browser or another origin, or the browser lost or cleared its storage; start the subscription again";
+    /// The callback's template differs from the one that was authorized.
+    TemplateMismatch => "template_mismatch", "the callback's template_id differs from the one that was authorized: the callback was tampered with; the pending subscription is kept";
+    /// The callback's scene differs from the one that was authorized.
+    SceneMismatch => "scene_mismatch", "the callback's scene differs from the one that was authorized: the callback was tampered with; the pending subscription is kept";
+    /// The grant endpoint answered a 4xx other than 408 and 429.
+    BackendRejected(status: u16) => "backend_rejected", "the grant endpoint refused the grant with HTTP {}; it was not retried: check the endpoint, its headers and credentials";
+    /// Not an openid (1..=64 of `[A-Za-z0-9_-]`).
+    InvalidOpenid => "invalid_openid", "openid must be the user's openid for this Service Account, as the callback gave it: 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'";
+    /// The message title is blank, longer than 15 characters, or has control characters.
+    InvalidTitle => "invalid_title", "title must be 1 to 15 characters (characters, not bytes: 15 Chinese characters fit), not blank, without line breaks or control characters";
+    /// The message content is blank, longer than 200 characters, or has control characters.
+    InvalidContent => "invalid_content", "content must be 1 to 200 characters, not blank, without control characters other than line breaks";
+    /// Not `#RRGGBB`.
+    InvalidColor => "invalid_color", "color must be '#' followed by 6 hex digits, such as '#173177'";
+    /// The message's page is not an absolute http(s) URL.
+    InvalidUrl => "invalid_url", "url must be an absolute http or https URL without a user name or password";
+    /// The mini program's AppID or page path is malformed.
+    InvalidMiniprogram => "invalid_miniprogram", "miniprogram.appid must be the mini program's AppID ('wx' and 16 hex digits), and pagepath, when given, a non-empty path without spaces";
 }
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-impl Error {
-    /// The stable snake_case code.
-    ///
-    /// ```
-    /// assert_eq!(wx_subscribemsg::Error::Expired.code(), "expired");
-    /// ```
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidAppid => "invalid_appid",
-            Error::InvalidScene => "invalid_scene",
-            Error::InvalidTemplateId => "invalid_template_id",
-            Error::InvalidReserved => "invalid_reserved",
-            Error::InvalidRedirectUrl(_) => "invalid_redirect_url",
-            Error::InvalidOption(_) => "invalid_option",
-            Error::DomainMismatch => "domain_mismatch",
-            Error::NotInWechat => "not_in_wechat",
-            Error::StorageUnavailable => "storage_unavailable",
-            Error::CryptoUnavailable => "crypto_unavailable",
-            Error::MissingParam(_) => "missing_param",
-            Error::DuplicateParam(_) => "duplicate_param",
-            Error::InvalidParam(_) => "invalid_param",
-            Error::UnknownReserved => "unknown_reserved",
-            Error::Expired => "expired",
-            Error::TemplateMismatch => "template_mismatch",
-            Error::SceneMismatch => "scene_mismatch",
-            Error::BackendRejected(_) => "backend_rejected",
-            Error::InvalidOpenid => "invalid_openid",
-            Error::InvalidTitle => "invalid_title",
-            Error::InvalidContent => "invalid_content",
-            Error::InvalidColor => "invalid_color",
-            Error::InvalidUrl => "invalid_url",
-            Error::InvalidMiniprogram => "invalid_miniprogram",
-        }
-    }
-
-    /// A message for the developer reading the console: what is wrong and what to do.
-    ///
-    /// Built by concatenation rather than `format!` so the wasm module does not pay for `core::fmt`.
-    pub fn message(&self) -> Cow<'static, str> {
-        let text: &'static str = match self {
-            Error::InvalidAppid => "appid must be the Service Account's AppID: 'wx' followed by 16 hex digits, as shown in the WeChat Official Accounts Platform under Settings > Basic configuration",
-            Error::InvalidScene => "scene must be an integer from 0 to 10000 (a number, not a string); use a different scene for each separate subscription",
-            Error::InvalidTemplateId => "templateId must be the one-time subscription template ID from the platform's interface permission list: 1 to 128 characters of A-Z, a-z, 0-9, '_' or '-'",
-            Error::InvalidReserved => "reserved must be 1 to 128 characters of A-Z, a-z or 0-9 (WeChat's limit); authorize() generates one for you",
-            Error::InvalidRedirectUrl(p) => match p {
-                RedirectProblem::NotAbsolute => "redirectUrl must be an absolute URL such as 'https://example.com/subscribe/callback.html'",
-                RedirectProblem::Whitespace => "redirectUrl must not contain spaces or control characters; percent-encode them",
-                RedirectProblem::NotHttp => "redirectUrl must use http or https",
-                RedirectProblem::Credentials => "redirectUrl must not contain a user name or password",
-                RedirectProblem::OtherOrigin => "redirectUrl must have the same origin (scheme, host and port) as the current page: the reserved nonce is kept in sessionStorage, which is per origin, so a landing page on another origin could never find it",
-            },
-            Error::InvalidOption(name) => return Cow::Owned(["option '", name, "' has the wrong type or is out of range; see the type definitions"].concat()),
-            Error::DomainMismatch => "redirectUrl's host must equal businessDomain: WeChat only redirects to the business domain registered under Settings > Official Account settings > Feature settings",
-            Error::NotInWechat => "this page is not open in WeChat; the subscription link only works inside the WeChat client (requireWeChat is set)",
-            Error::StorageUnavailable => "sessionStorage is unavailable or full, so the reserved nonce cannot be kept; no link was made, because the callback could not be verified without it",
-            Error::CryptoUnavailable => "crypto.getRandomValues is unavailable, so no unguessable reserved nonce can be made",
-            Error::MissingParam(name) => return Cow::Owned(["the callback has no '", name, "' parameter: load this page only as the redirect target of the subscription link"].concat()),
-            Error::DuplicateParam(name) => return Cow::Owned(["the callback has the '", name, "' parameter more than once, which WeChat never sends: the link was tampered with"].concat()),
-            Error::InvalidParam(name) => return Cow::Owned(["the callback's '", name, "' parameter has a value WeChat never sends: the link was tampered with or truncated"].concat()),
-            Error::UnknownReserved => "no pending subscription matches this callback's reserved value: the link was forged, started in another browser or tab of another origin, or the browser lost its storage; start the subscription again",
-            Error::Expired => "the subscription request expired before the user came back; start it again (raise ttlSeconds if users need longer)",
-            Error::TemplateMismatch => "the callback's template_id differs from the one that was authorized: the callback was tampered with; the pending subscription is kept",
-            Error::SceneMismatch => "the callback's scene differs from the one that was authorized: the callback was tampered with; the pending subscription is kept",
-            Error::InvalidOpenid => "openid must be the user's openid for this Service Account, as the callback gave it: 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'",
-            Error::InvalidTitle => "title must be 1 to 15 characters (characters, not bytes: 15 Chinese characters fit), not blank, without line breaks or control characters",
-            Error::InvalidContent => "content must be 1 to 200 characters, not blank, without control characters other than line breaks",
-            Error::InvalidColor => "color must be '#' followed by 6 hex digits, such as '#173177'",
-            Error::InvalidUrl => "url must be an absolute http or https URL without a user name or password",
-            Error::InvalidMiniprogram => "miniprogram.appid must be the mini program's AppID ('wx' and 16 hex digits), and pagepath, when given, a non-empty path without spaces",
-            Error::BackendRejected(status) => {
-                let mut digits = itoa::Buffer::new();
-                return Cow::Owned(
-                    [
-                        "the grant endpoint refused the grant with HTTP ",
-                        digits.format(*status),
-                        "; it was not retried: check the endpoint, its headers and credentials",
-                    ]
-                    .concat(),
-                );
-            }
-        };
-        Cow::Borrowed(text)
-    }
-}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -181,51 +176,48 @@ mod tests {
 
     #[test]
     fn codes_are_snake_case_and_distinct() {
-        let all = [
-            Error::InvalidAppid,
-            Error::InvalidScene,
-            Error::InvalidTemplateId,
-            Error::InvalidReserved,
-            Error::InvalidRedirectUrl(RedirectProblem::NotHttp),
-            Error::InvalidOption("x"),
-            Error::DomainMismatch,
-            Error::NotInWechat,
-            Error::StorageUnavailable,
-            Error::CryptoUnavailable,
-            Error::MissingParam("x"),
-            Error::DuplicateParam("x"),
-            Error::InvalidParam("x"),
-            Error::UnknownReserved,
-            Error::Expired,
-            Error::TemplateMismatch,
-            Error::SceneMismatch,
-            Error::BackendRejected(400),
-            Error::InvalidOpenid,
-            Error::InvalidTitle,
-            Error::InvalidContent,
-            Error::InvalidColor,
-            Error::InvalidUrl,
-            Error::InvalidMiniprogram,
-        ];
-        let mut codes: Vec<_> = all.iter().map(Error::code).collect();
-        for code in &codes {
+        for code in Error::CODES {
             assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{code}");
         }
+        let mut codes = Error::CODES.to_vec();
         codes.sort();
         codes.dedup();
-        assert_eq!(codes.len(), all.len());
+        assert_eq!(codes.len(), Error::CODES.len());
+        assert!(Error::CODES.contains(&Error::BackendRejected(400).code()));
     }
 
     #[test]
     fn messages_name_what_is_wrong() {
-        assert!(Error::MissingParam("openid").message().contains("'openid'"));
-        assert!(Error::BackendRejected(403).message().contains("HTTP 403"));
-        assert!(Error::InvalidRedirectUrl(RedirectProblem::OtherOrigin)
+        assert!(Error::MissingParam("openid")
             .message()
-            .contains("sessionStorage"));
+            .contains("no 'openid' parameter"));
+        assert!(Error::BackendRejected(403).message().contains("with HTTP 403; it was"));
+        assert!(Error::InvalidOption("ttlSeconds")
+            .message()
+            .starts_with("option 'ttlSeconds' is"));
         assert_eq!(
-            Error::Expired.to_string(),
-            ["expired: ", &Error::Expired.message()].concat()
+            Error::InvalidRedirectUrl(UrlProblem::OtherOrigin).message(),
+            UrlProblem::OtherOrigin.message()
         );
+        assert_eq!(
+            Error::UnknownReserved.to_string(),
+            ["unknown_reserved: ", &Error::UnknownReserved.message()].concat()
+        );
+    }
+
+    /// The TypeScript union users switch on (`js/errors.d.ts`) is the table's list of codes, no more, no less.
+    #[test]
+    fn the_typescript_union_is_the_table() {
+        let dts = include_str!("../js/errors.d.ts");
+        let union = dts
+            .split_once("export type SubscribeErrorCode =")
+            .and_then(|(_, rest)| rest.split_once(';'))
+            .map(|(union, _)| union)
+            .expect("js/errors.d.ts declares SubscribeErrorCode");
+        let mut declared: Vec<&str> = union.split('\'').skip(1).step_by(2).collect();
+        let mut table = Error::CODES.to_vec();
+        declared.sort();
+        table.sort();
+        assert_eq!(declared, table);
     }
 }

@@ -1,166 +1,147 @@
-//! The subscription flow over a [`Ledger`]: make the link and remember it; verify the callback and move
-//! the record on. No browser here: the page's origin, the time and the random source are passed in.
+//! The subscription flow over a [`Ledger`]: remember the link; verify the callback and record the answer;
+//! record what the backend made of the grant. No browser here: the page's origin and the time are passed in.
 
-use crate::callback::{Action, Callback};
-use crate::delivery::Verdict;
+use crate::callback::{Answer, Callback};
 use crate::error::{Error, Result};
-use crate::ledger::{Ledger, KEY_PREFIX};
+use crate::http_url::HttpUrl;
+use crate::ledger::{Kept, Ledger};
 use crate::link::Link;
-use crate::nonce;
-use crate::params::{AppId, Scene, TemplateId};
+use crate::params::Reserved;
 use crate::record::{Record, State};
-use crate::redirect::RedirectUrl;
+use crate::verdict::Verdict;
 
-/// Default time the user has on WeChat's consent page.
+/// Default for `ttlSeconds`: after it, an answer is still accepted but reported as late.
 pub const DEFAULT_TTL_SECONDS: u32 = 600;
-/// Longest allowed TTL: a nonce should not outlive the visit it protects.
+/// Longest allowed `ttlSeconds`.
 pub const MAX_TTL_SECONDS: u32 = 86_400;
 
 /// A subscription request from the H5 page.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// The Service Account.
-    pub appid: AppId,
-    /// The scene.
-    pub scene: Scene,
-    /// The template.
-    pub template_id: TemplateId,
-    /// The landing page; must share the current page's origin.
-    pub redirect_url: RedirectUrl,
+    /// The link to make, nonce included; its redirect URL must share the current page's origin.
+    pub link: Link,
     /// The registered business domain, when the caller wants it checked before WeChat does.
     pub business_domain: Option<String>,
-    /// Seconds the user has to answer, 1..=[`MAX_TTL_SECONDS`].
+    /// Seconds in which an answer is on time, 1..=[`MAX_TTL_SECONDS`]; a later one is accepted as late.
     pub ttl_seconds: u32,
     /// A stand-in for WeChat's consent page (a local simulator), or `None` for the real one.
-    pub authorize_url: Option<String>,
+    pub authorize_url: Option<HttpUrl>,
 }
 
-/// Where the request runs: the page's origin, the clock and the random source.
-pub struct Context<'a, F> {
-    /// The records.
-    pub ledger: &'a Ledger<'a>,
-    /// `location.origin` of the current page.
-    pub page_origin: &'a str,
-    /// Now, in ms since the Unix epoch.
-    pub now_ms: u64,
-    /// Fills a buffer with cryptographically secure random bytes.
-    pub fill: F,
-}
-
-/// Checks the request, generates the nonce, stores the pending record and returns the link.
-/// Nothing is stored unless a link is returned, and no link is returned unless the record is stored.
-pub fn authorize<F, E>(request: Request, mut cx: Context<'_, F>) -> Result<String>
-where
-    F: FnMut(&mut [u8]) -> Result<(), E>,
-{
-    request.redirect_url.require_origin(cx.page_origin)?;
+/// Checks the request, stores the pending record and returns the link. Nothing is stored unless a link is
+/// returned, and no link is returned unless the record is stored in sessionStorage.
+pub fn authorize(request: Request, ledger: &Ledger<'_>, page_origin: &str, now_ms: u64) -> Result<String> {
+    let redirect_url = &request.link.redirect_url;
+    redirect_url.require_origin(page_origin)?;
     if let Some(domain) = &request.business_domain {
-        request.redirect_url.require_business_domain(domain)?;
+        redirect_url.require_business_domain(domain)?;
     }
     if !(1..=MAX_TTL_SECONDS).contains(&request.ttl_seconds) {
         return Err(Error::InvalidOption("ttlSeconds"));
     }
-    let reserved = nonce::generate(&mut cx.fill)?;
-    // The key is random too, rather than the nonce, so that finding a record compares every nonce.
-    let id = nonce::generate(&mut cx.fill)?;
-    let key = [KEY_PREFIX, id.as_str().get(..16).unwrap_or(id.as_str())].concat();
-    let link = Link {
-        appid: request.appid,
-        scene: request.scene,
-        template_id: request.template_id,
-        redirect_url: request.redirect_url,
-        reserved,
-    };
-    let url = link.to_url(request.authorize_url.as_deref())?;
     let record = Record {
-        appid: link.appid,
-        scene: link.scene,
-        template_id: link.template_id,
-        redirect_url: link.redirect_url,
-        reserved: link.reserved,
-        created_ms: cx.now_ms,
-        expires_ms: cx.now_ms + u64::from(request.ttl_seconds) * 1000,
+        link: request.link,
+        created_ms: now_ms,
+        expires_ms: now_ms + u64::from(request.ttl_seconds) * 1000,
+        answered_ms: None,
         state: State::Pending,
     };
-    cx.ledger.sweep(cx.now_ms);
-    cx.ledger.insert(&key, &record)?;
-    Ok(url)
+    ledger.insert(&record, now_ms)?;
+    Ok(record.link.to_url(request.authorize_url.as_ref()))
 }
 
 /// A callback matched to its record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// The record's storage key.
-    pub key: String,
     /// The record, already moved on by this callback.
     pub record: Record,
-    /// This callback was handled before (reload, back button, WeChat replaying the consent page).
+    /// This callback was handled before (reload, back button, WeChat replaying the consent page, another tab):
+    /// the record holds the first outcome.
     pub replayed: bool,
+    /// Where an undelivered grant is saved (nothing for any other outcome).
+    pub kept: Kept,
 }
 
-/// Verifies `callback` against the stored records and records the user's answer.
+/// Verifies `callback` against the stored records and records the user's answer, in this order:
+/// find the record → same template → same scene → already answered? → time → new state → save.
 ///
-/// A callback that fails a check changes nothing, so a forged or tampered callback cannot spoil the
-/// genuine one that may follow. A second callback for a closed record is a replay: the first outcome
-/// stands, whatever the replay says, except that a confirm may follow a cancel (the user went back to the
-/// consent page and pressed Allow).
+/// A callback that fails a check changes nothing, so a forged or tampered callback cannot spoil the genuine one
+/// that may follow. A late answer (after `ttlSeconds`) is the user's answer all the same: WeChat holds the
+/// permit, so dropping it would lose a grant; [`Record::late`] says so.
 pub fn verify(callback: &Callback, ledger: &Ledger<'_>, now_ms: u64) -> Result<Verified> {
-    let (key, mut record) = ledger.find(&callback.reserved)?.ok_or(Error::UnknownReserved)?;
-    if record.template_id != callback.template_id {
+    // Find: only a nonce this browser keeps ties the callback to a request it made.
+    let mut record = ledger.get(&callback.reserved)?.ok_or(Error::UnknownReserved)?;
+    // Same template, same scene: the callback must answer what was asked.
+    if record.link.template_id != callback.template_id {
         return Err(Error::TemplateMismatch);
     }
-    if record.scene != callback.scene {
+    if record.link.scene != callback.scene {
         return Err(Error::SceneMismatch);
     }
-    // A confirm after a cancel is the user changing their mind on the consent page (back, then Allow):
-    // WeChat sends the same nonce, and dropping that Allow would lose a grant.
-    let answerable = match record.state {
-        State::Pending => true,
-        State::Cancelled => callback.action == Action::Confirm,
-        _ => false,
+    // Already answered? Then the first outcome stands, except that an Allow may follow a Cancel: the user went
+    // back to the consent page and changed their mind, and WeChat sends the same nonce.
+    let answerable = matches!(
+        (&record.state, &callback.answer),
+        (State::Pending, _) | (State::Cancelled, Answer::Confirm(_))
+    );
+    if !answerable {
+        return replay(record, ledger, now_ms);
+    }
+    // Time and new state: the answer is recorded when it arrives, late or not.
+    record.answered_ms = Some(now_ms);
+    record.state = match &callback.answer {
+        Answer::Confirm(openid) => State::Owed(openid.clone()),
+        Answer::Cancel => State::Cancelled,
     };
-    let replayed = match (answerable, &callback.openid) {
-        (true, _) if now_ms >= record.expires_ms => return Err(Error::Expired),
-        (true, openid) => {
-            record.state = match (callback.action, openid) {
-                (Action::Confirm, Some(openid)) => State::Granted {
-                    openid: openid.clone(),
-                    delivered: false,
-                },
-                (Action::Confirm, None) => return Err(Error::MissingParam("openid")),
-                (Action::Cancel, _) => State::Cancelled,
-            };
-            // The grant is stored before anyone tries to deliver it: from here on it cannot be lost.
-            ledger.update(&key, &record)?;
-            false
-        }
-        (false, _) => match record.state {
-            State::Rejected { status } => return Err(Error::BackendRejected(status)),
-            _ => true,
-        },
-    };
-    Ok(Verified { key, record, replayed })
+    // Save: the grant is stored before anyone tries to deliver it.
+    let kept = ledger.save(&record, now_ms);
+    Ok(Verified {
+        record,
+        replayed: false,
+        kept,
+    })
 }
 
-/// Records the outcome of one delivery attempt. A retryable failure leaves the grant undelivered.
-pub fn settle(ledger: &Ledger<'_>, key: &str, record: &mut Record, verdict: Verdict) -> Result<()> {
-    record.state = match (&record.state, verdict) {
-        (State::Granted { openid, .. }, Verdict::Delivered) => State::Granted {
-            openid: openid.clone(),
-            delivered: true,
-        },
-        (State::Granted { .. }, Verdict::Rejected(status)) => State::Rejected { status },
-        _ => return Ok(()),
+/// The first outcome again. A grant the backend refused is that error again; a grant still owed is saved once
+/// more, which also restores a copy that could not be written the first time.
+fn replay(record: Record, ledger: &Ledger<'_>, now_ms: u64) -> Result<Verified> {
+    let kept = match record.state {
+        State::Rejected(status) => return Err(Error::BackendRejected(status)),
+        State::Owed(_) => ledger.save(&record, now_ms),
+        _ => Kept::default(),
     };
-    ledger.update(key, record)
+    Ok(Verified {
+        record,
+        replayed: true,
+        kept,
+    })
+}
+
+/// Records what the backend made of one POST of the grant for `reserved`, and returns where the grant is saved.
+/// Best effort: a grant this browser could not store (posted from memory) has no record to move on.
+pub fn settle(ledger: &Ledger<'_>, reserved: &Reserved, verdict: Verdict, now_ms: u64) -> Kept {
+    let Ok(Some(mut record)) = ledger.get(reserved) else {
+        return Kept::default();
+    };
+    let State::Owed(openid) = &record.state else {
+        return Kept::default();
+    };
+    record.state = match verdict {
+        Verdict::Delivered => State::Delivered(openid.clone()),
+        Verdict::Rejected(status) => State::Rejected(status),
+        // Saved again as it is: a store that was full may have room now.
+        Verdict::Owed => record.state.clone(),
+    };
+    ledger.save(&record, now_ms)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delivery::Verdict;
-    use crate::error::RedirectProblem;
+    use crate::error::UrlProblem;
+    use crate::params::{AppId, Scene, TemplateId};
     use crate::store::{MemoryStore, Store};
+    use crate::verdict::verdict;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -170,7 +151,7 @@ mod tests {
     struct Page {
         session: MemoryStore,
         local: MemoryStore,
-        seed: u8,
+        nonces: u32,
     }
 
     impl Page {
@@ -178,131 +159,138 @@ mod tests {
             Page {
                 session: MemoryStore::default(),
                 local: MemoryStore::default(),
-                seed: 1,
+                nonces: 0,
             }
         }
 
-        fn request(scene: i64) -> Request {
+        fn ledger(&self) -> Ledger<'_> {
+            Ledger::new(&self.session, Some(&self.local))
+        }
+
+        fn request(&mut self, scene: i64) -> Request {
+            self.nonces += 1;
             Request {
-                appid: AppId::parse("wxaba38c7f163da69b").unwrap(),
-                scene: Scene::new(scene).unwrap(),
-                template_id: TemplateId::parse("TPL_1").unwrap(),
-                redirect_url: RedirectUrl::parse("https://shop.example.com/cb.html#/done").unwrap(),
+                link: Link {
+                    appid: AppId::parse("wxaba38c7f163da69b").unwrap(),
+                    scene: Scene::new(scene).unwrap(),
+                    template_id: TemplateId::parse("TPL_1").unwrap(),
+                    redirect_url: HttpUrl::parse("https://shop.example.com/cb.html#/done").unwrap(),
+                    reserved: Reserved::parse(&["nonce", &self.nonces.to_string()].concat()).unwrap(),
+                },
                 business_domain: Some("shop.example.com".into()),
                 ttl_seconds: 600,
                 authorize_url: None,
             }
         }
 
-        fn authorize(&mut self, request: Request) -> Result<String> {
-            let ledger = Ledger::new(&self.session, Some(&self.local));
-            self.seed = self.seed.wrapping_mul(31).wrapping_add(7);
-            let mut x = self.seed;
-            let fill = |buf: &mut [u8]| -> Result<(), ()> {
-                for b in buf.iter_mut() {
-                    x = x.wrapping_mul(73).wrapping_add(41);
-                    *b = x;
-                }
-                Ok(())
-            };
-            authorize(
-                request,
-                Context {
-                    ledger: &ledger,
-                    page_origin: ORIGIN,
-                    now_ms: T0,
-                    fill,
-                },
-            )
+        fn authorize(&mut self, scene: i64) -> String {
+            let request = self.request(scene);
+            authorize(request, &self.ledger(), ORIGIN, T0).unwrap()
         }
 
-        /// WeChat's redirect for `link`.
-        fn callback(link: &str, action: &str) -> Callback {
-            let action = if action == "confirm" {
-                Action::Confirm
-            } else {
-                Action::Cancel
-            };
-            Callback::parse(&crate::callback::wechat_answer(link, action, "oUser_1").unwrap()).unwrap()
+        /// WeChat's redirect for `link`: Allow as oUser_1 when `allow`, else Cancel.
+        fn callback(link: &str, allow: bool) -> Callback {
+            let answer = crate::callback::wechat_answer(link, allow.then_some("oUser_1")).unwrap();
+            Callback::parse(&answer).unwrap()
         }
 
         fn verify(&self, cb: &Callback, now_ms: u64) -> Result<Verified> {
-            verify(cb, &Ledger::new(&self.session, Some(&self.local)), now_ms)
+            verify(cb, &self.ledger(), now_ms)
         }
 
-        fn settle(&self, v: &mut Verified, verdict: Verdict) {
-            settle(
-                &Ledger::new(&self.session, Some(&self.local)),
-                &v.key,
-                &mut v.record,
-                verdict,
-            )
-            .unwrap();
+        fn settle(&self, cb: &Callback, status: u16) -> Kept {
+            settle(&self.ledger(), &cb.reserved, verdict(status), T0)
         }
     }
 
     #[test]
     fn confirm_then_deliver_then_replay() {
         let mut page = Page::new();
-        let link = page.authorize(Page::request(1000)).unwrap();
+        let link = page.authorize(1000);
         assert!(link.starts_with(
             "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000&"
         ));
-        let keys = page.session.keys().unwrap();
-        assert_eq!(keys.len(), 1);
-        assert!(keys[0].starts_with("wxsub:"));
-        assert_eq!(page.local.keys().unwrap(), keys);
+        assert_eq!(page.session.keys().unwrap(), ["wxsub:nonce1"]);
+        assert_eq!(page.local.keys().unwrap(), ["wxsub:nonce1"]);
 
-        let cb = Page::callback(&link, "confirm");
-        let mut v = page.verify(&cb, T0 + 1).unwrap();
-        assert!(!v.replayed);
-        assert!(v.record.undelivered_grant().is_some());
-        // The grant is stored before delivery.
-        assert!(page.verify(&cb, T0 + 2).unwrap().record.undelivered_grant().is_some());
+        let cb = Page::callback(&link, true);
+        let v = page.verify(&cb, T0 + 1).unwrap();
+        assert!(!v.replayed && !v.record.late());
+        assert_eq!(
+            v.kept,
+            Kept {
+                session: true,
+                local: true
+            }
+        );
+        // The grant is stored before delivery: handling it again (StrictMode) finds it owed, as a replay.
+        let again = page.verify(&cb, T0 + 2).unwrap();
+        assert!(again.replayed && again.record.owed().is_some());
 
-        page.settle(&mut v, Verdict::Delivered);
-        let again = page.verify(&cb, T0 + 3).unwrap();
-        assert!(again.replayed);
-        assert_eq!(again.record.undelivered_grant(), None);
+        assert_eq!(
+            page.settle(&cb, 201),
+            Kept {
+                session: true,
+                local: true
+            }
+        );
+        let replay = page.verify(&cb, T0 + 3).unwrap();
+        assert!(replay.replayed);
+        assert!(matches!(replay.record.state, State::Delivered(_)));
         // Even a cancel replayed for the same nonce keeps the first outcome.
-        let replay = page.verify(&Page::callback(&link, "cancel"), T0 + 4).unwrap();
-        assert!(matches!(replay.record.state, State::Granted { delivered: true, .. }));
+        let cancel = page.verify(&Page::callback(&link, false), T0 + 4).unwrap();
+        assert!(cancel.replayed && matches!(cancel.record.state, State::Delivered(_)));
     }
 
     #[test]
     fn cancel_closes_without_a_grant() {
         let mut page = Page::new();
-        let link = page.authorize(Page::request(7)).unwrap();
-        let v = page.verify(&Page::callback(&link, "cancel"), T0 + 1).unwrap();
+        let link = page.authorize(7);
+        let v = page.verify(&Page::callback(&link, false), T0 + 1).unwrap();
         assert_eq!(v.record.state, State::Cancelled);
-        assert!(page.verify(&Page::callback(&link, "cancel"), T0 + 1).unwrap().replayed);
+        assert!(page.verify(&Page::callback(&link, false), T0 + 1).unwrap().replayed);
     }
 
     #[test]
-    fn allow_after_cancel_is_a_grant_until_the_request_expires() {
+    fn allow_after_cancel_is_a_grant_however_late() {
         let mut page = Page::new();
-        let link = page.authorize(Page::request(7)).unwrap();
-        page.verify(&Page::callback(&link, "cancel"), T0 + 1).unwrap();
-        assert_eq!(
-            page.verify(&Page::callback(&link, "confirm"), T0 + 600_000),
-            Err(Error::Expired)
-        );
-        let v = page.verify(&Page::callback(&link, "confirm"), T0 + 2).unwrap();
-        assert!(!v.replayed);
-        assert!(v.record.undelivered_grant().is_some());
-        // And the grant is not undone by a late cancel.
-        let late = page.verify(&Page::callback(&link, "cancel"), T0 + 3).unwrap();
-        assert!(late.replayed && late.record.undelivered_grant().is_some());
+        let link = page.authorize(7);
+        page.verify(&Page::callback(&link, false), T0 + 1).unwrap();
+        let v = page.verify(&Page::callback(&link, true), T0 + 3_600_000).unwrap();
+        assert!(!v.replayed && v.record.late());
+        assert!(v.record.owed().is_some());
+        // And the grant is not undone by a cancel after it.
+        let after = page.verify(&Page::callback(&link, false), T0 + 3_600_001).unwrap();
+        assert!(after.replayed && after.record.owed().is_some());
+    }
+
+    #[test]
+    fn a_late_allow_is_a_grant_and_says_so() {
+        let mut page = Page::new();
+        let link = page.authorize(1);
+        let cb = Page::callback(&link, true);
+        // Lunch, or a clock that jumped forward by a day: the browser still keeps the record.
+        let v = page.verify(&cb, T0 + 86_400_000).unwrap();
+        assert!(v.record.owed().is_some() && v.record.late() && !v.replayed);
+        // The replay remembers that it was late.
+        assert!(page.verify(&cb, T0 + 86_400_001).unwrap().record.late());
+        // On time is up to and including the TTL's last millisecond.
+        let link = page.authorize(2);
+        assert!(!page
+            .verify(&Page::callback(&link, true), T0 + 600_000)
+            .unwrap()
+            .record
+            .late());
     }
 
     #[test]
     fn forged_and_tampered_callbacks_leave_the_genuine_one_usable() {
         let mut page = Page::new();
-        let link = page.authorize(Page::request(1000)).unwrap();
-        let genuine = Page::callback(&link, "confirm");
+        let link = page.authorize(1000);
+        let genuine = Page::callback(&link, true);
 
         let mut forged = genuine.clone();
-        forged.reserved = crate::Reserved::parse("forged").unwrap();
+        forged.reserved = Reserved::parse("forged").unwrap();
         assert_eq!(page.verify(&forged, T0), Err(Error::UnknownReserved));
         let mut tampered = genuine.clone();
         tampered.template_id = TemplateId::parse("OTHER").unwrap();
@@ -312,28 +300,30 @@ mod tests {
         assert_eq!(page.verify(&rescened, T0), Err(Error::SceneMismatch));
 
         let v = page.verify(&genuine, T0 + 1).unwrap();
-        assert!(!v.replayed);
+        assert!(!v.replayed && v.record.owed().is_some());
     }
 
     #[test]
     fn several_scenes_pend_side_by_side() {
         let mut page = Page::new();
-        let a = page.authorize(Page::request(1)).unwrap();
-        let b = page.authorize(Page::request(2)).unwrap();
+        let a = page.authorize(1);
+        let b = page.authorize(2);
         assert_ne!(a, b);
         assert_eq!(page.session.keys().unwrap().len(), 2);
         assert_eq!(
-            page.verify(&Page::callback(&b, "confirm"), T0)
+            page.verify(&Page::callback(&b, true), T0)
                 .unwrap()
                 .record
+                .link
                 .scene
                 .get(),
             2
         );
         assert_eq!(
-            page.verify(&Page::callback(&a, "confirm"), T0)
+            page.verify(&Page::callback(&a, true), T0)
                 .unwrap()
                 .record
+                .link
                 .scene
                 .get(),
             1
@@ -341,58 +331,100 @@ mod tests {
     }
 
     #[test]
-    fn expiry() {
+    fn lost_session_storage_falls_back_to_the_copy() {
         let mut page = Page::new();
-        let link = page.authorize(Page::request(1)).unwrap();
-        let cb = Page::callback(&link, "confirm");
-        assert_eq!(page.verify(&cb, T0 + 600_000), Err(Error::Expired));
-        assert!(page.verify(&cb, T0 + 599_999).is_ok());
+        let link = page.authorize(1);
+        page.session.clear();
+        assert!(page.verify(&Page::callback(&link, true), T0 + 1).is_ok());
     }
 
     #[test]
-    fn lost_session_storage_falls_back_to_the_copy() {
+    fn full_storage_never_stops_the_grant_and_says_where_it_is_kept() {
         let mut page = Page::new();
-        let link = page.authorize(Page::request(1)).unwrap();
-        page.session.clear();
-        assert!(page.verify(&Page::callback(&link, "confirm"), T0 + 1).is_ok());
+        let link = page.authorize(1);
+        let cb = Page::callback(&link, true);
+        // Both areas full of the site's own data: the answer cannot be written anywhere.
+        page.session.quota.set(Some(page.session.used()));
+        page.local.quota.set(Some(page.local.used()));
+        let v = page.verify(&cb, T0 + 1).unwrap();
+        assert!(v.record.owed().is_some() && !v.replayed);
+        assert_eq!(
+            v.kept,
+            Kept {
+                session: false,
+                local: false
+            }
+        );
+        // Only localStorage full: the grant lives in this tab alone, and the result says so.
+        page.session.quota.set(None);
+        let v = page.verify(&cb, T0 + 2).unwrap();
+        assert_eq!(
+            v.kept,
+            Kept {
+                session: true,
+                local: false
+            }
+        );
+        // Room again: the next try restores the copy.
+        page.local.quota.set(None);
+        assert_eq!(
+            page.settle(&cb, 503),
+            Kept {
+                session: true,
+                local: true
+            }
+        );
+        assert!(page.ledger().owed().unwrap()[0].owed().is_some());
     }
 
     #[test]
     fn rejection_is_final_and_replays_as_the_same_error() {
         let mut page = Page::new();
-        let link = page.authorize(Page::request(1)).unwrap();
-        let cb = Page::callback(&link, "confirm");
-        let mut v = page.verify(&cb, T0).unwrap();
-        page.settle(&mut v, Verdict::Retry);
-        assert!(page.verify(&cb, T0).unwrap().record.undelivered_grant().is_some());
-        page.settle(&mut v, Verdict::Rejected(403));
+        let link = page.authorize(1);
+        let cb = Page::callback(&link, true);
+        page.verify(&cb, T0).unwrap();
+        page.settle(&cb, 503);
+        page.settle(&cb, 302);
+        assert!(page.verify(&cb, T0).unwrap().record.owed().is_some());
+        page.settle(&cb, 403);
+        assert_eq!(page.verify(&cb, T0), Err(Error::BackendRejected(403)));
+        // A late answer to an attempt cannot undo the refusal.
+        page.settle(&cb, 201);
         assert_eq!(page.verify(&cb, T0), Err(Error::BackendRejected(403)));
     }
 
     #[test]
     fn refuses_before_storing_anything() {
         let mut page = Page::new();
-        let mut other_origin = Page::request(1);
-        other_origin.redirect_url = RedirectUrl::parse("https://other.example.com/cb").unwrap();
+        let mut other_origin = page.request(1);
+        other_origin.link.redirect_url = HttpUrl::parse("https://other.example.com/cb").unwrap();
+        let ledger = page.ledger();
         assert_eq!(
-            page.authorize(other_origin),
-            Err(Error::InvalidRedirectUrl(RedirectProblem::OtherOrigin))
+            authorize(other_origin, &ledger, ORIGIN, T0),
+            Err(Error::InvalidRedirectUrl(UrlProblem::OtherOrigin))
         );
-        let mut wrong_domain = Page::request(1);
+        let mut wrong_domain = page.request(1);
         wrong_domain.business_domain = Some("example.com".into());
-        assert_eq!(page.authorize(wrong_domain), Err(Error::DomainMismatch));
+        assert_eq!(
+            authorize(wrong_domain, &page.ledger(), ORIGIN, T0),
+            Err(Error::DomainMismatch)
+        );
         for ttl in [0, MAX_TTL_SECONDS + 1] {
-            let mut bad_ttl = Page::request(1);
+            let mut bad_ttl = page.request(1);
             bad_ttl.ttl_seconds = ttl;
-            assert_eq!(page.authorize(bad_ttl), Err(Error::InvalidOption("ttlSeconds")));
+            assert_eq!(
+                authorize(bad_ttl, &page.ledger(), ORIGIN, T0),
+                Err(Error::InvalidOption("ttlSeconds"))
+            );
         }
-        let mut bad_base = Page::request(1);
-        bad_base.authorize_url = Some("not a url".into());
-        assert_eq!(page.authorize(bad_base), Err(Error::InvalidOption("authorizeUrl")));
         assert!(page.session.keys().unwrap().is_empty());
 
         page.session.broken.set(true);
-        assert_eq!(page.authorize(Page::request(1)), Err(Error::StorageUnavailable));
+        let request = page.request(1);
+        assert_eq!(
+            authorize(request, &page.ledger(), ORIGIN, T0),
+            Err(Error::StorageUnavailable)
+        );
         assert!(page.local.keys().unwrap().is_empty());
     }
 }

@@ -1,128 +1,208 @@
-//! The subscription records, kept in sessionStorage with a copy in localStorage.
+//! The records, kept in sessionStorage with a copy in localStorage, each under `wxsub:<reserved>`.
 //!
-//! sessionStorage is the home: it is per tab, so another tab cannot consume this tab's nonce. The
-//! localStorage copy is read only when the sessionStorage entry is missing, because WeChat's floating-window
-//! mode is reported to lose sessionStorage between the link and the callback; it is also what keeps an
-//! undelivered grant past the tab's life for `retryDeliveries`.
-
-use subtle::ConstantTimeEq;
+//! sessionStorage is the home: it is per tab. The localStorage copy, shared by the origin's tabs, is read as
+//! well, because WeChat's floating-window mode is reported to lose sessionStorage between the link and the
+//! callback, and it is what keeps an undelivered grant past the tab's life for `retryDeliveries()`. So another
+//! tab of the same origin can answer this tab's request, and the copy further along wins (see [`Ledger::get`]).
+//!
+//! Keying a record by its nonce makes a lookup one read per store, whatever else is stored. A lookup's timing
+//! could in principle tell whether a key exists, but the key is the 190-bit nonce itself: learning it that way
+//! would take one victim page load per guess.
+//!
+//! What is kept, per storage area: every undelivered grant, until it is delivered; besides those at most
+//! [`KEEP`] records, each for at most [`RETENTION_MS`](crate::record::RETENTION_MS). What is deleted: records of this format that are stale
+//! or past the cap (see [`Ledger::insert`] for the order), and values of this format that do not decode
+//! (corrupt). What is never touched: the site's own keys, and values under the prefix in another format (an
+//! older or newer version of the package in another tab during a deploy may own them, owed grants included).
 
 use crate::error::{Error, Result};
 use crate::params::Reserved;
-use crate::record::Record;
+use crate::record::{format_of, Record, State, FORMAT};
 use crate::store::Store;
 
 /// Every key this crate writes starts with this, so it never touches the site's own entries.
 pub const KEY_PREFIX: &str = "wxsub:";
 
+/// How many records a storage area keeps besides undelivered grants: enough for a user who opens several
+/// subscriptions at once, few enough that every call costs the same however often the page was used.
+pub const KEEP: usize = 20;
+
+/// Where a record was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Kept {
+    /// In this tab's sessionStorage.
+    pub session: bool,
+    /// In the origin's localStorage, which outlives the tab.
+    pub local: bool,
+}
+
 /// The records of both stores, seen as one.
 pub struct Ledger<'a> {
     session: &'a dyn Store,
-    backup: Option<&'a dyn Store>,
+    local: Option<&'a dyn Store>,
 }
 
 impl<'a> Ledger<'a> {
-    /// A ledger on `session` (sessionStorage) with an optional `backup` (localStorage).
-    pub fn new(session: &'a dyn Store, backup: Option<&'a dyn Store>) -> Self {
-        Ledger { session, backup }
+    /// A ledger on `session` (sessionStorage) with an optional copy in `local` (localStorage).
+    pub fn new(session: &'a dyn Store, local: Option<&'a dyn Store>) -> Self {
+        Ledger { session, local }
     }
 
-    /// Stores a new record. The sessionStorage write must succeed: a user is never sent to WeChat
-    /// without the nonce kept. The copy is best effort (localStorage may be full or disabled alone).
-    pub fn insert(&self, key: &str, record: &Record) -> Result<()> {
-        let value = record.encode();
-        self.session.set(key, &value)?;
-        if let Some(backup) = self.backup {
-            let _ = backup.set(key, &value);
-        }
-        Ok(())
+    /// The storage key of the record for `reserved`.
+    pub fn key(reserved: &Reserved) -> String {
+        [KEY_PREFIX, reserved.as_str()].concat()
     }
 
-    /// Rewrites a record in both stores; fails only when neither took it.
-    pub fn update(&self, key: &str, record: &Record) -> Result<()> {
-        let value = record.encode();
-        let in_session = self.session.set(key, &value).is_ok();
-        let in_backup = self.backup.is_some_and(|b| b.set(key, &value).is_ok());
-        if in_session || in_backup {
-            Ok(())
-        } else {
-            Err(Error::StorageUnavailable)
-        }
+    fn stores(&self) -> impl Iterator<Item = &'a dyn Store> {
+        std::iter::once(self.session).chain(self.local)
     }
 
-    /// Every readable record with its key. Where both stores hold a record, the one further along wins
-    /// (another tab may have handled the callback and moved the shared localStorage copy on), and on a tie
-    /// the sessionStorage one. Fails only when no store can be read at all.
-    pub fn records(&self) -> Result<Vec<(String, Record)>> {
-        self.collect(&|_, _| true)
-    }
-
-    /// The record stored under `key`, as [`Ledger::records`] would give it.
-    pub fn get(&self, key: &str) -> Result<Option<Record>> {
-        Ok(self
-            .collect(&|k, _| k == key)?
-            .into_iter()
-            .next()
-            .map(|(_, record)| record))
-    }
-
-    /// The record whose nonce is `reserved`. Every stored nonce is compared, in constant time, so neither
-    /// timing nor an early exit tells how close a forged value came; only the match is decoded in full.
-    pub fn find(&self, reserved: &Reserved) -> Result<Option<(String, Record)>> {
-        let same = |_: &str, stored: &str| {
-            Record::nonce_in(stored).is_some_and(|nonce| nonce.as_bytes().ct_eq(reserved.as_str().as_bytes()).into())
-        };
-        Ok(self.collect(&same)?.into_iter().next())
-    }
-
-    /// The records whose key and stored form pass `wanted`, decoded, one per key (see [`Ledger::records`]).
-    fn collect(&self, wanted: &dyn Fn(&str, &str) -> bool) -> Result<Vec<(String, Record)>> {
-        let mut out: Vec<(String, String, Record)> = Vec::new();
+    /// The record for `reserved`: one read per store. Where both hold it, the one further along wins (another
+    /// tab may have moved the shared copy on), on a tie sessionStorage's. Fails only when no store can be read.
+    pub fn get(&self, reserved: &Reserved) -> Result<Option<Record>> {
+        let key = Self::key(reserved);
         let mut readable = false;
-        for store in std::iter::once(self.session).chain(self.backup) {
-            let Ok(keys) = store.keys() else { continue };
+        let mut found: Option<Record> = None;
+        for store in self.stores() {
+            let Ok(value) = store.get(&key) else { continue };
             readable = true;
-            for key in keys.into_iter().filter(|k| k.starts_with(KEY_PREFIX)) {
-                let Some(value) = store.get(&key).ok().flatten() else {
-                    continue;
-                };
-                if !wanted(&key, &value) {
-                    continue;
-                }
-                let seen = out.iter().position(|(k, _, _)| *k == key);
-                // The usual case, an identical copy, needs no second decoding.
-                if seen.is_some_and(|i| out[i].1 == value) {
-                    continue;
-                }
-                let Some(record) = Record::decode(&value) else { continue };
-                match seen {
-                    Some(i) if record.state.progress() > out[i].2.state.progress() => out[i] = (key, value, record),
-                    Some(_) => {}
-                    None => out.push((key, value, record)),
-                }
+            let Some(record) = value.and_then(|value| Record::decode(reserved, &value)) else {
+                continue;
+            };
+            if found
+                .as_ref()
+                .is_none_or(|seen| record.state.progress() > seen.state.progress())
+            {
+                found = Some(record);
             }
         }
         if readable {
-            Ok(out.into_iter().map(|(key, _, record)| (key, record)).collect())
+            Ok(found)
         } else {
             Err(Error::StorageUnavailable)
         }
     }
 
-    /// Deletes stale records ([`Record::is_stale`]) and entries under the prefix that no longer decode.
-    /// Best effort: a store that cannot be written is left as it is.
-    pub fn sweep(&self, now_ms: u64) {
-        for store in std::iter::once(self.session).chain(self.backup) {
+    /// Stores a new record, after making room for it: stale and corrupt records go, then, while more than
+    /// [`KEEP`] would be kept, the first in this order: closed records (cancelled, delivered, rejected), then
+    /// pending ones whose `ttlSeconds` are over, then other pending ones, oldest first within each. An
+    /// undelivered grant is never evicted. sessionStorage must take the record (a user is never sent to WeChat
+    /// without the nonce kept); the copy is best effort, so only sessionStorage failing is an error.
+    pub fn insert(&self, record: &Record, now_ms: u64) -> Result<Kept> {
+        let key = Self::key(&record.link.reserved);
+        let value = record.encode();
+        let insert = |store: &dyn Store| {
+            let mut evictable = evictable(store, now_ms, &key);
+            let over = (evictable.len() + 1).saturating_sub(KEEP);
+            for old in evictable.drain(..over) {
+                let _ = store.remove(&old);
+            }
+            write(store, &key, &value, evictable)
+        };
+        if !insert(self.session) {
+            return Err(Error::StorageUnavailable);
+        }
+        Ok(Kept {
+            session: true,
+            local: self.local.is_some_and(insert),
+        })
+    }
+
+    /// Writes a record's new state to both stores. A store that refuses (full) first gets room made in it as
+    /// [`Ledger::insert`] does; the record is written where it can be, and the caller learns where.
+    pub fn save(&self, record: &Record, now_ms: u64) -> Kept {
+        let key = Self::key(&record.link.reserved);
+        let value = record.encode();
+        let mut kept = self
+            .stores()
+            .map(|store| write(store, &key, &value, evictable(store, now_ms, &key)));
+        Kept {
+            session: kept.next().unwrap_or(false),
+            local: kept.next().unwrap_or(false),
+        }
+    }
+
+    /// Every grant still owed to the backend, from either store, once each (the copy further along wins, so a
+    /// grant another tab delivered is not owed here).
+    pub fn owed(&self) -> Result<Vec<Record>> {
+        let mut readable = false;
+        let mut records: Vec<Record> = Vec::new();
+        for store in self.stores() {
             let Ok(keys) = store.keys() else { continue };
-            for key in keys.iter().filter(|k| k.starts_with(KEY_PREFIX)) {
-                let stale = match store.get(key) {
-                    Ok(Some(value)) => Record::decode(&value).is_none_or(|r| r.is_stale(now_ms)),
-                    _ => false,
-                };
-                if stale {
-                    let _ = store.remove(key);
+            readable = true;
+            for record in keys.into_iter().filter_map(|key| ours(store, key)?.1) {
+                match records
+                    .iter_mut()
+                    .find(|seen| seen.link.reserved == record.link.reserved)
+                {
+                    Some(seen) if record.state.progress() > seen.state.progress() => *seen = record,
+                    Some(_) => {}
+                    None => records.push(record),
                 }
             }
+        }
+        if !readable {
+            return Err(Error::StorageUnavailable);
+        }
+        records.retain(|record| record.owed().is_some());
+        Ok(records)
+    }
+}
+
+/// A stored entry of this package in this format: its key and its record, `None` when it does not decode.
+fn ours(store: &dyn Store, key: String) -> Option<(String, Option<Record>)> {
+    let reserved = Reserved::parse(key.strip_prefix(KEY_PREFIX)?).ok()?;
+    let value = store.get(&key).ok()??;
+    (format_of(&value) == FORMAT).then(|| {
+        let record = Record::decode(&reserved, &value);
+        (key, record)
+    })
+}
+
+/// Deletes this format's stale and corrupt records from `store` and lists the keys of the others that may be
+/// evicted, first to go first (see [`Ledger::insert`]); never `except`, never an undelivered grant.
+fn evictable(store: &dyn Store, now_ms: u64, except: &str) -> Vec<String> {
+    let Ok(keys) = store.keys() else { return Vec::new() };
+    let mut candidates: Vec<(u8, u64, String)> = Vec::new();
+    for (key, record) in keys.into_iter().filter_map(|key| ours(store, key)) {
+        if key == except {
+            continue;
+        }
+        let rank = match &record {
+            None => None,
+            Some(record) if record.is_stale(now_ms) => None,
+            Some(record) => match record.state {
+                State::Owed(_) => continue,
+                State::Pending if now_ms < record.expires_ms => Some(2),
+                State::Pending => Some(1),
+                _ => Some(0),
+            },
+        };
+        match (rank, record) {
+            (Some(rank), Some(record)) => {
+                // Kept in order as they come: an insertion is far smaller in wasm than a general sort.
+                let candidate = (rank, record.created_ms, key);
+                let at = candidates.partition_point(|c| *c <= candidate);
+                candidates.insert(at, candidate);
+            }
+            _ => {
+                let _ = store.remove(&key);
+            }
+        }
+    }
+    candidates.into_iter().map(|(_, _, key)| key).collect()
+}
+
+/// Writes `value` under `key`; while the store refuses (full), evicts the next of `evictable` and tries again.
+fn write(store: &dyn Store, key: &str, value: &str, evictable: Vec<String>) -> bool {
+    let mut evictable = evictable.into_iter();
+    loop {
+        if store.set(key, value).is_ok() {
+            return true;
+        }
+        match evictable.next() {
+            Some(old) if store.remove(&old).is_ok() => {}
+            _ => return false,
         }
     }
 }
@@ -130,8 +210,8 @@ impl<'a> Ledger<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::tests::record;
-    use crate::record::{State, REPLAY_WINDOW_MS};
+    use crate::record::tests::{openid, record, T0};
+    use crate::record::RETENTION_MS;
     use crate::store::MemoryStore;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -140,91 +220,225 @@ mod tests {
         Reserved::parse(s).unwrap()
     }
 
+    fn both() -> (MemoryStore, MemoryStore) {
+        (MemoryStore::default(), MemoryStore::default())
+    }
+
+    fn keys(store: &MemoryStore) -> Vec<String> {
+        let mut keys = store.keys().unwrap();
+        keys.sort();
+        keys
+    }
+
+    /// A record made at `created` (ms after T0) with a 600 s TTL.
+    fn made_at(name: &str, created: u64, state: State) -> Record {
+        let mut r = record(name, state);
+        r.created_ms = T0 + created;
+        r.expires_ms = r.created_ms + 600_000;
+        r.answered_ms = r.answered_ms.map(|_| r.created_ms + 1);
+        r
+    }
+
     #[test]
-    fn finds_by_reserved_in_session_then_in_the_copy() {
-        let (session, local) = (MemoryStore::default(), MemoryStore::default());
+    fn keys_records_by_their_nonce_and_reads_the_copy_when_the_tab_lost_its_own() {
+        let (session, local) = both();
         let ledger = Ledger::new(&session, Some(&local));
-        ledger.insert("wxsub:1", &record("aaa", State::Pending)).unwrap();
-        ledger.insert("wxsub:2", &record("bbb", State::Pending)).unwrap();
-        assert_eq!(ledger.find(&reserved("bbb")).unwrap().unwrap().0, "wxsub:2");
-        assert_eq!(ledger.find(&reserved("bb")).unwrap(), None);
-        assert_eq!(ledger.find(&reserved("ccc")).unwrap(), None);
+        let kept = ledger.insert(&record("aaa", State::Pending), T0).unwrap();
+        assert_eq!(
+            kept,
+            Kept {
+                session: true,
+                local: true
+            }
+        );
+        ledger.insert(&record("bbb", State::Pending), T0).unwrap();
+        assert_eq!(keys(&session), ["wxsub:aaa", "wxsub:bbb"]);
+        assert_eq!(
+            ledger.get(&reserved("bbb")).unwrap().unwrap().link.reserved.as_str(),
+            "bbb"
+        );
+        assert_eq!(ledger.get(&reserved("bb")).unwrap(), None);
 
         session.clear();
-        assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().0, "wxsub:1");
+        assert!(ledger.get(&reserved("aaa")).unwrap().is_some());
         session.broken.set(true);
-        assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().0, "wxsub:1");
+        assert!(ledger.get(&reserved("aaa")).unwrap().is_some());
+        local.broken.set(true);
+        assert_eq!(ledger.get(&reserved("aaa")), Err(Error::StorageUnavailable));
     }
 
     #[test]
     fn the_copy_further_along_wins() {
-        let (session, local) = (MemoryStore::default(), MemoryStore::default());
+        let (session, local) = both();
         let ledger = Ledger::new(&session, Some(&local));
-        ledger.insert("wxsub:1", &record("aaa", State::Pending)).unwrap();
+        ledger.insert(&record("aaa", State::Pending), T0).unwrap();
         session
-            .set("wxsub:1", &record("aaa", State::Cancelled).encode())
+            .set("wxsub:aaa", &record("aaa", State::Cancelled).encode())
+            .unwrap();
+        assert_eq!(ledger.get(&reserved("aaa")).unwrap().unwrap().state, State::Cancelled);
+        // Another tab handled the callback: its delivered grant in the shared copy beats this tab's pending one.
+        session
+            .set("wxsub:aaa", &record("aaa", State::Pending).encode())
+            .unwrap();
+        local
+            .set("wxsub:aaa", &record("aaa", State::Delivered(openid())).encode())
             .unwrap();
         assert_eq!(
-            ledger.find(&reserved("aaa")).unwrap().unwrap().1.state,
-            State::Cancelled
+            ledger.get(&reserved("aaa")).unwrap().unwrap().state,
+            State::Delivered(openid())
         );
-        // Another tab handled the callback: its delivered grant in the shared copy beats this tab's pending one.
-        let delivered = State::Granted {
-            openid: crate::OpenId::parse("o1").unwrap(),
-            delivered: true,
-        };
-        session.set("wxsub:1", &record("aaa", State::Pending).encode()).unwrap();
-        local
-            .set("wxsub:1", &record("aaa", delivered.clone()).encode())
+        // And it is not owed here either.
+        session
+            .set("wxsub:aaa", &record("aaa", State::Owed(openid())).encode())
             .unwrap();
-        assert_eq!(ledger.find(&reserved("aaa")).unwrap().unwrap().1.state, delivered);
-        assert_eq!(ledger.get("wxsub:1").unwrap().unwrap().state, delivered);
-        assert_eq!(ledger.get("wxsub:2").unwrap(), None);
+        assert_eq!(ledger.owed().unwrap(), []);
     }
 
     #[test]
     fn insert_needs_session_storage_but_not_the_copy() {
-        let (session, local) = (MemoryStore::default(), MemoryStore::default());
+        let (session, local) = both();
         let ledger = Ledger::new(&session, Some(&local));
         local.broken.set(true);
-        assert!(ledger.insert("wxsub:1", &record("aaa", State::Pending)).is_ok());
+        assert_eq!(
+            ledger.insert(&record("aaa", State::Pending), T0),
+            Ok(Kept {
+                session: true,
+                local: false
+            })
+        );
         session.broken.set(true);
         assert_eq!(
-            ledger.insert("wxsub:2", &record("bbb", State::Pending)),
+            ledger.insert(&record("bbb", State::Pending), T0),
             Err(Error::StorageUnavailable)
         );
-        assert_eq!(ledger.records(), Err(Error::StorageUnavailable));
+        assert_eq!(ledger.owed(), Err(Error::StorageUnavailable));
         local.broken.set(false);
-        assert!(ledger.update("wxsub:2", &record("bbb", State::Cancelled)).is_ok());
+        assert_eq!(
+            ledger.save(&record("bbb", State::Cancelled), T0),
+            Kept {
+                session: false,
+                local: true
+            }
+        );
     }
 
     #[test]
-    fn ignores_foreign_keys_and_sweeps_only_its_own_stale_entries() {
-        let (session, local) = (MemoryStore::default(), MemoryStore::default());
+    fn keeps_at_most_keep_records_besides_owed_grants_evicting_closed_then_overdue_then_oldest() {
+        let (session, local) = both();
         let ledger = Ledger::new(&session, Some(&local));
-        session.set("app:theme", "dark").unwrap();
-        session.set("wxsub:corrupt", "nonsense").unwrap();
-        ledger.insert("wxsub:old", &record("old", State::Cancelled)).unwrap();
-        ledger
-            .insert(
-                "wxsub:owed",
-                &record(
-                    "owed",
-                    State::Granted {
-                        openid: crate::OpenId::parse("o1").unwrap(),
-                        delivered: false,
-                    },
-                ),
-            )
-            .unwrap();
-        ledger.insert("wxsub:new", &record("new", State::Pending)).unwrap();
-        assert_eq!(ledger.records().unwrap().len(), 3);
+        let owed = made_at("owed", 0, State::Owed(openid()));
+        ledger.save(&owed, T0);
+        let closed = made_at("closed", 5, State::Delivered(openid()));
+        ledger.save(&closed, T0);
+        // An overdue pending request: made long enough ago that its TTL is over.
+        let overdue = made_at("overdue", 1, State::Pending);
+        ledger.save(&overdue, T0);
+        for i in 0..(KEEP as u64 - 2) {
+            ledger
+                .insert(
+                    &made_at(&["p", &i.to_string()].concat(), 700_000 + i, State::Pending),
+                    T0 + 700_000 + i,
+                )
+                .unwrap();
+        }
+        let now = T0 + 800_000;
+        assert_eq!(keys(&session).len(), KEEP + 1);
+        // Each new record pushes out one: the closed one first, then the overdue one, then the oldest pending.
+        ledger.insert(&made_at("new1", 800_000, State::Pending), now).unwrap();
+        assert!(!keys(&session).contains(&"wxsub:closed".to_owned()));
+        assert!(keys(&session).contains(&"wxsub:overdue".to_owned()));
+        ledger.insert(&made_at("new2", 800_001, State::Pending), now).unwrap();
+        assert!(!keys(&session).contains(&"wxsub:overdue".to_owned()));
+        assert!(keys(&session).contains(&"wxsub:p0".to_owned()));
+        ledger.insert(&made_at("new3", 800_002, State::Pending), now).unwrap();
+        assert!(!keys(&session).contains(&"wxsub:p0".to_owned()));
+        assert!(keys(&session).contains(&"wxsub:p1".to_owned()));
+        for i in 0..100 {
+            ledger
+                .insert(
+                    &made_at(&["n", &i.to_string()].concat(), 900_000 + i, State::Pending),
+                    now,
+                )
+                .unwrap();
+        }
+        // The owed grant outlives them all, in both stores.
+        for store in [&session, &local] {
+            assert_eq!(keys(store).len(), KEEP + 1);
+            assert!(keys(store).contains(&"wxsub:owed".to_owned()));
+        }
+        assert_eq!(ledger.owed().unwrap(), [owed]);
+    }
 
-        ledger.sweep(601_000 + REPLAY_WINDOW_MS);
-        let mut left = session.keys().unwrap();
-        left.sort();
-        // "new" has the same times as "old" in this fixture, so it is stale too; the owed grant stays.
-        assert_eq!(left, ["app:theme", "wxsub:owed"]);
-        assert_eq!(local.keys().unwrap(), ["wxsub:owed"]);
+    #[test]
+    fn a_full_store_makes_room_from_the_packages_own_records_for_an_owed_grant() {
+        let (session, local) = both();
+        let ledger = Ledger::new(&session, Some(&local));
+        ledger.insert(&made_at("old", 0, State::Pending), T0).unwrap();
+        let mut mine = made_at("mine", 10, State::Pending);
+        ledger.insert(&mine, T0 + 10).unwrap();
+        session.set("app:big", "site data").unwrap();
+        // Full: the owed record is longer than the pending one it replaces, so it needs the room "old" takes.
+        session.quota.set(Some(session.used()));
+        local.quota.set(Some(local.used()));
+        mine.state = State::Owed(openid());
+        mine.answered_ms = Some(T0 + 20);
+        assert_eq!(
+            ledger.save(&mine, T0 + 20),
+            Kept {
+                session: true,
+                local: true
+            }
+        );
+        assert_eq!(keys(&session), ["app:big", "wxsub:mine"]);
+        assert_eq!(ledger.owed().unwrap(), [mine.clone()]);
+        // Nothing of the package's left to evict: the write fails, and the site's data is untouched.
+        let mut other = made_at("other", 30, State::Pending);
+        other.state = State::Cancelled;
+        other.answered_ms = Some(T0 + 31);
+        assert_eq!(
+            ledger.save(&other, T0 + 31),
+            Kept {
+                session: false,
+                local: false
+            }
+        );
+        assert_eq!(keys(&session), ["app:big", "wxsub:mine"]);
+    }
+
+    #[test]
+    fn what_counts_as_garbage() {
+        let (session, local) = both();
+        let ledger = Ledger::new(&session, Some(&local));
+        let newer_owed = "3 1700000000000 owed:oNewer whatever the next version writes";
+        let v1 = "v=1&appid=wxaba38c7f163da69b&state=granted&openid=o1&delivered=0";
+        session.set("app:theme", "dark").unwrap();
+        session.set("wxsub:newer", newer_owed).unwrap();
+        session.set("wxsub:k2Vx8rQp0aZt1mNc", v1).unwrap();
+        session.set("wxsub:not-a-nonce", "2 anything").unwrap();
+        session.set("wxsub:corrupt", "2 this is not a record").unwrap();
+        let stale = made_at("stale", 0, State::Cancelled);
+        let fresh = made_at("fresh", RETENTION_MS - 1, State::Cancelled);
+        ledger.save(&stale, T0);
+        ledger.save(&fresh, T0);
+        ledger.save(&made_at("owedold", 0, State::Owed(openid())), T0);
+
+        ledger
+            .insert(&made_at("new", RETENTION_MS, State::Pending), T0 + RETENTION_MS)
+            .unwrap();
+        // Gone: this format's stale and corrupt records. Kept: everything else, the fresh record included.
+        assert_eq!(
+            keys(&session),
+            [
+                "app:theme",
+                "wxsub:fresh",
+                "wxsub:k2Vx8rQp0aZt1mNc",
+                "wxsub:new",
+                "wxsub:newer",
+                "wxsub:not-a-nonce",
+                "wxsub:owedold"
+            ]
+        );
+        assert_eq!(session.get("wxsub:newer").unwrap().as_deref(), Some(newer_owed));
+        assert_eq!(keys(&local), ["wxsub:fresh", "wxsub:new", "wxsub:owedold"]);
     }
 }

@@ -4,40 +4,42 @@
 //! 1. [`flow::authorize`] builds the [`Link`] to WeChat's consent page after storing a pending [`Record`]
 //!    with a fresh `reserved` [`nonce`], the CSRF guard.
 //! 2. WeChat redirects back with a [`Callback`]; [`flow::verify`] matches it to the stored record.
-//! 3. The grant (openid, template, scene) goes to the site's backend, which may then push one message.
+//! 3. The grant (openid, template, scene) goes to the site's backend, which may then push one message;
+//!    [`verdict`] says what the backend's answer means.
 //!
-//! Everything here is plain Rust, tested natively; the `web` module (wasm32 only) is the thin browser shell
-//! that the npm package exports.
+//! Everything here is plain Rust, tested natively and in the browser, with one exception: [`whatwg`] parses
+//! URLs with the browser's own `URL` in wasm (the `url` crate natively). The `web` module (wasm32 only) is
+//! the thin browser shell that the npm package exports; `js/delivery.js` in the package does the network I/O.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod address;
 pub mod callback;
-pub mod delivery;
 pub mod errcode;
 pub mod error;
 pub mod flow;
+pub mod http_url;
 pub mod ledger;
 pub mod link;
 pub mod nonce;
 pub mod params;
 pub mod record;
-pub mod redirect;
 pub mod send;
 pub mod store;
 pub mod ua;
+pub mod verdict;
 pub mod whatwg;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use callback::{Action, Callback};
-pub use error::{Error, RedirectProblem, Result};
+pub use callback::{Answer, Callback};
+pub use error::{Error, Result, UrlProblem};
+pub use http_url::HttpUrl;
 pub use link::{Link, AUTHORIZE_URL};
 pub use params::{AppId, OpenId, Reserved, Scene, TemplateId};
-pub use record::{Grant, Record, State};
-pub use redirect::RedirectUrl;
+pub use record::{Record, State};
 
 /// Talc instead of Rust's default dlmalloc: the module is downloaded on a phone, and talc is about half
 /// dlmalloc's size in wasm for the handful of small allocations a page makes here.

@@ -103,9 +103,17 @@ impl Scene {
         }
     }
 
-    /// From the decimal digits of a query parameter (no sign, no spaces, at most five digits).
+    /// From the decimal digits of a query parameter, in the canonical form WeChat writes: no sign, no spaces,
+    /// no leading zeros, at most five digits.
+    ///
+    /// ```
+    /// use wx_subscribemsg::Scene;
+    /// assert_eq!(Scene::from_decimal("1000").unwrap().get(), 1000);
+    /// assert!(Scene::from_decimal("01000").is_err());
+    /// ```
     pub fn from_decimal(s: &str) -> Result<Self> {
-        if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        let canonical = matches!(s.as_bytes(), [b'0'] | [b'1'..=b'9', ..]);
+        if !canonical || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::InvalidScene);
         }
         s.parse::<u16>()
@@ -165,7 +173,9 @@ mod tests {
     fn scene_decimal_is_digits_only() {
         assert_eq!(Scene::from_decimal("1000").unwrap().get(), 1000);
         assert_eq!(Scene::from_decimal("0").unwrap().get(), 0);
-        for bad in ["", "-1", "+1", "1.0", " 1", "10001", "99999", "100000", "1e3", "0x10"] {
+        for bad in [
+            "", "-1", "+1", "1.0", " 1", "10001", "99999", "100000", "1e3", "0x10", "01000", "00", "007",
+        ] {
             assert_eq!(Scene::from_decimal(bad), Err(Error::InvalidScene), "{bad:?}");
         }
         assert_eq!(Scene::new(42).unwrap().to_decimal(), "42");

@@ -1,201 +1,203 @@
 //! What the page remembers about one subscription between the link and the callback, and after.
 //!
-//! A record is stored as a form-urlencoded line: the codec the crate already carries for links and
-//! callbacks, so storage costs no JSON library.
+//! A record is stored under `wxsub:<reserved>` (see [`crate::ledger`]) as one line of space-separated fields:
+//!
+//! ```text
+//! 2 <created> <expires> <answered|-> <state> <scene> <appid> <template_id> <redirect_url>
+//! ```
+//!
+//! `2` is the format version; times are ms since the Unix epoch; the state is `pending`, `cancelled`,
+//! `owed:<openid>`, `delivered:<openid>` or `rejected:<status>`. No field can hold a space (the redirect URL
+//! is a WHATWG serialisation, which percent-encodes it), so splitting is the whole parser.
 
-use std::borrow::Cow;
-
+use crate::flow::MAX_TTL_SECONDS;
+use crate::http_url::HttpUrl;
+use crate::link::Link;
 use crate::params::{AppId, OpenId, Reserved, Scene, TemplateId};
-use crate::redirect::RedirectUrl;
+use crate::verdict::{verdict, Verdict};
 
-/// How long a closed record is kept so that a reload or replay of its callback still gets its first outcome.
-pub const REPLAY_WINDOW_MS: u64 = 24 * 60 * 60 * 1000;
+/// The format version this package writes and reads. Records in any other format are another version's
+/// (written by an older or newer copy of the package in another tab): left alone, never read or deleted.
+pub const FORMAT: &str = "2";
 
-/// Where a subscription is in its life.
+/// How long a record is kept after its link was made, unless it is an undelivered grant (kept until
+/// delivered) or is evicted earlier to keep the number of records bounded (see [`crate::ledger`]).
+pub const RETENTION_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Where a subscription is in its life. States only move forward: pending → cancelled or owed; cancelled →
+/// owed (the user went back and allowed); owed → delivered or rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
-    /// The user was sent to WeChat; no callback yet.
+    /// The user was sent to WeChat; no answer yet.
     Pending,
     /// The user declined.
     Cancelled,
-    /// The user allowed one message; `delivered` once the backend acknowledged the grant.
-    Granted {
-        /// The user's openid from the callback.
-        openid: OpenId,
-        /// The grant endpoint answered 2xx.
-        delivered: bool,
-    },
-    /// The backend refused the grant for good with this HTTP status.
-    Rejected {
-        /// The 4xx status.
-        status: u16,
-    },
+    /// The user allowed one message; the backend has not acknowledged the grant yet.
+    Owed(OpenId),
+    /// The backend acknowledged the grant (2xx).
+    Delivered(OpenId),
+    /// The backend refused the grant for good with this 4xx status.
+    Rejected(u16),
 }
 
 impl State {
-    /// How far along the life of a subscription this state is. States only move forward, so of two copies
-    /// of one record (another tab may have moved the localStorage copy on) the further one is current.
+    /// How far along the life of a subscription this state is: of two copies of one record (another tab may
+    /// have moved the localStorage copy on), the further one is current.
     pub fn progress(&self) -> u8 {
         match self {
             State::Pending => 0,
             State::Cancelled => 1,
-            State::Granted { delivered: false, .. } => 2,
-            State::Granted { delivered: true, .. } | State::Rejected { .. } => 3,
+            State::Owed(_) => 2,
+            State::Delivered(_) | State::Rejected(_) => 3,
         }
+    }
+
+    fn encode(&self) -> String {
+        let (name, detail) = match self {
+            State::Pending => return "pending".into(),
+            State::Cancelled => return "cancelled".into(),
+            State::Owed(openid) => ("owed:", openid.as_str()),
+            State::Delivered(openid) => ("delivered:", openid.as_str()),
+            State::Rejected(status) => return ["rejected:", itoa::Buffer::new().format(*status)].concat(),
+        };
+        [name, detail].concat()
+    }
+
+    fn decode(s: &str) -> Option<State> {
+        Some(match s.split_once(':') {
+            None if s == "pending" => State::Pending,
+            None if s == "cancelled" => State::Cancelled,
+            Some(("owed", openid)) => State::Owed(OpenId::parse(openid).ok()?),
+            Some(("delivered", openid)) => State::Delivered(OpenId::parse(openid).ok()?),
+            // Only a status the package records as a refusal: a 4xx other than 408 and 429.
+            Some(("rejected", status)) => match verdict(u16::try_from(number(status)?).ok()?) {
+                Verdict::Rejected(status) => State::Rejected(status),
+                _ => return None,
+            },
+            _ => return None,
+        })
     }
 }
 
-/// One subscription as stored.
+/// One subscription as stored: its link, its times and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    /// The Service Account.
-    pub appid: AppId,
-    /// The scene asked for.
-    pub scene: Scene,
-    /// The template asked for.
-    pub template_id: TemplateId,
-    /// Where WeChat was told to return; its fragment is restored on the landing page.
-    pub redirect_url: RedirectUrl,
-    /// The nonce sent in the link.
-    pub reserved: Reserved,
+    /// What was asked of WeChat, nonce included.
+    pub link: Link,
     /// When the link was made (ms since the Unix epoch).
     pub created_ms: u64,
-    /// After this the pending record no longer accepts a callback.
+    /// After this an answer is late: still accepted, and reported as late.
     pub expires_ms: u64,
+    /// When the user's answer was recorded; `None` exactly while pending.
+    pub answered_ms: Option<u64>,
     /// Where it is now.
     pub state: State,
 }
 
-/// The grant a backend receives: WeChat's own parameter names, so it can pass them to the send API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant<'a> {
-    /// The Service Account.
-    pub appid: &'a AppId,
-    /// The user who allowed one message.
-    pub openid: &'a OpenId,
-    /// The template of that message.
-    pub template_id: &'a TemplateId,
-    /// Its scene.
-    pub scene: Scene,
-    /// The nonce, which also keys the grant: one grant, one `Idempotency-Key`.
-    pub reserved: &'a Reserved,
-}
-
 impl Record {
-    /// The grant to deliver, when the user allowed and the backend has not acknowledged it yet.
-    pub fn undelivered_grant(&self) -> Option<Grant<'_>> {
+    /// The openid of a grant the backend has not acknowledged yet: the one thing the page must not lose.
+    pub fn owed(&self) -> Option<&OpenId> {
         match &self.state {
-            State::Granted {
-                openid,
-                delivered: false,
-            } => Some(Grant {
-                appid: &self.appid,
-                openid,
-                template_id: &self.template_id,
-                scene: self.scene,
-                reserved: &self.reserved,
-            }),
+            State::Owed(openid) => Some(openid),
             _ => None,
         }
     }
 
-    /// True when the record has outlived its use and may be deleted. An undelivered grant never is:
-    /// it is the one thing the page must not lose.
+    /// True when the user answered after the request's `ttlSeconds`.
+    pub fn late(&self) -> bool {
+        self.answered_ms.is_some_and(|answered| answered > self.expires_ms)
+    }
+
+    /// True when the record has outlived [`RETENTION_MS`] and is not owed.
     pub fn is_stale(&self, now_ms: u64) -> bool {
-        self.undelivered_grant().is_none()
-            && now_ms >= self.expires_ms.max(self.created_ms).saturating_add(REPLAY_WINDOW_MS)
+        self.owed().is_none() && now_ms >= self.created_ms.saturating_add(RETENTION_MS)
     }
 
-    /// The stored form.
+    /// The stored form (see the module documentation); the nonce is the key, not part of the value.
     pub fn encode(&self) -> String {
-        let mut n = itoa::Buffer::new();
-        let mut out = form_urlencoded::Serializer::new(String::new());
-        out.append_pair("v", "1")
-            .append_pair("appid", self.appid.as_str())
-            .append_pair("scene", &self.scene.to_decimal())
-            .append_pair("template_id", self.template_id.as_str())
-            .append_pair("redirect_url", self.redirect_url.as_str())
-            .append_pair("reserved", self.reserved.as_str())
-            .append_pair("created", n.format(self.created_ms))
-            .append_pair("expires", n.format(self.expires_ms));
-        match &self.state {
-            State::Pending => out.append_pair("state", "pending"),
-            State::Cancelled => out.append_pair("state", "cancelled"),
-            State::Granted { openid, delivered } => out
-                .append_pair("state", "granted")
-                .append_pair("openid", openid.as_str())
-                .append_pair("delivered", if *delivered { "1" } else { "0" }),
-            State::Rejected { status } => out
-                .append_pair("state", "rejected")
-                .append_pair("status", n.format(*status)),
+        let mut created = itoa::Buffer::new();
+        let mut expires = itoa::Buffer::new();
+        let mut answered = itoa::Buffer::new();
+        let link = &self.link;
+        let answered = match self.answered_ms {
+            Some(ms) => answered.format(ms),
+            None => "-",
         };
-        out.finish()
-    }
-
-    /// The nonce in a stored form, read without decoding the rest (a lookup compares every record's nonce).
-    pub fn nonce_in(stored: &str) -> Option<Cow<'_, str>> {
-        form_urlencoded::parse(stored.as_bytes())
-            .find(|(name, _)| name == "reserved")
-            .map(|(_, value)| value)
-    }
-
-    /// Reads the stored form; `None` for anything this version did not write (corrupt, foreign, or a
-    /// future format), which the caller then ignores.
-    pub fn decode(stored: &str) -> Option<Record> {
-        const NAMES: [&str; 12] = [
-            "v",
-            "appid",
-            "scene",
-            "template_id",
-            "redirect_url",
-            "reserved",
-            "created",
-            "expires",
-            "state",
-            "openid",
-            "delivered",
-            "status",
+        let fields = [
+            created.format(self.created_ms),
+            expires.format(self.expires_ms),
+            answered,
+            &self.state.encode(),
+            &link.scene.to_decimal(),
+            link.appid.as_str(),
+            link.template_id.as_str(),
+            link.redirect_url.as_str(),
         ];
-        let pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = form_urlencoded::parse(stored.as_bytes()).collect();
-        if pairs.iter().any(|(name, _)| !NAMES.contains(&name.as_ref())) {
+        let mut out = String::with_capacity(160 + link.redirect_url.as_str().len());
+        out.push_str(FORMAT);
+        for field in fields {
+            out.push(' ');
+            out.push_str(field);
+        }
+        out
+    }
+
+    /// Reads the stored form of the record for `reserved`. `None` for anything this version of the package
+    /// could not have written: another format, a field out of its rules, a URL not in normalised form,
+    /// expiry before creation or further off than the longest TTL, an answer time on a pending record (or
+    /// none on an answered one), a rejection with a status that is not a refusal.
+    pub fn decode(reserved: &Reserved, stored: &str) -> Option<Record> {
+        let mut fields = stored.splitn(9, ' ');
+        let mut next = || fields.next();
+        if next()? != FORMAT {
             return None;
         }
-        // A field given twice is as foreign as an unknown one.
-        let get = |name: &str| {
-            let mut values = pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_ref());
-            values.next().filter(|_| values.next().is_none())
+        let created_ms = number(next()?)?;
+        let expires_ms = number(next()?)?;
+        let answered_ms = match next()? {
+            "-" => None,
+            ms => Some(number(ms)?),
         };
-        let number = |name: &str| get(name)?.parse::<u64>().ok();
-        if get("v")? != "1" {
+        let state = State::decode(next()?)?;
+        let scene = Scene::from_decimal(next()?).ok()?;
+        let appid = AppId::parse(next()?).ok()?;
+        let template_id = TemplateId::parse(next()?).ok()?;
+        let url = next()?;
+        let redirect_url = HttpUrl::parse(url).ok().filter(|parsed| parsed.as_str() == url)?;
+
+        let lifetime = expires_ms.checked_sub(created_ms)?;
+        if lifetime == 0 || lifetime > u64::from(MAX_TTL_SECONDS) * 1000 {
             return None;
         }
-        let state = match get("state")? {
-            "pending" => State::Pending,
-            "cancelled" => State::Cancelled,
-            "granted" => State::Granted {
-                openid: OpenId::parse(get("openid")?).ok()?,
-                delivered: match get("delivered")? {
-                    "1" => true,
-                    "0" => false,
-                    _ => return None,
-                },
-            },
-            "rejected" => State::Rejected {
-                status: u16::try_from(number("status")?).ok()?,
-            },
-            _ => return None,
+        if answered_ms.is_none() != (state == State::Pending) {
+            return None;
+        }
+        let link = Link {
+            appid,
+            scene,
+            template_id,
+            redirect_url,
+            reserved: reserved.clone(),
         };
         Some(Record {
-            appid: AppId::parse(get("appid")?).ok()?,
-            scene: Scene::from_decimal(get("scene")?).ok()?,
-            template_id: TemplateId::parse(get("template_id")?).ok()?,
-            redirect_url: RedirectUrl::parse(get("redirect_url")?).ok()?,
-            reserved: Reserved::parse(get("reserved")?).ok()?,
-            created_ms: number("created")?,
-            expires_ms: number("expires")?,
+            link,
+            created_ms,
+            expires_ms,
+            answered_ms,
             state,
         })
     }
+}
+
+/// The format version of a stored value: its first field.
+pub fn format_of(stored: &str) -> &str {
+    stored.split_once(' ').map_or(stored, |(format, _)| format)
+}
+
+/// A decimal as the package writes it: digits only, no leading zero.
+fn number(s: &str) -> Option<u64> {
+    let canonical = matches!(s.as_bytes(), [b'0'] | [b'1'..=b'9', ..]) && s.bytes().all(|b| b.is_ascii_digit());
+    canonical.then(|| s.parse().ok()).flatten()
 }
 
 #[cfg(test)]
@@ -204,21 +206,25 @@ pub(crate) mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    pub(crate) const T0: u64 = 1_700_000_000_000;
+
+    /// A record for `reserved` made at T0 with a 600 s TTL, answered one second later unless pending.
     pub(crate) fn record(reserved: &str, state: State) -> Record {
         Record {
-            appid: AppId::parse("wxaba38c7f163da69b").unwrap(),
-            scene: Scene::new(1000).unwrap(),
-            template_id: TemplateId::parse("TPL_1").unwrap(),
-            redirect_url: RedirectUrl::parse("https://shop.example.com/cb.html?x=1#/done").unwrap(),
-            reserved: Reserved::parse(reserved).unwrap(),
-            created_ms: 1_000,
-            expires_ms: 601_000,
+            link: crate::link::tests::link("https://shop.example.com/cb.html?x=1#/done", reserved),
+            created_ms: T0,
+            expires_ms: T0 + 600_000,
+            answered_ms: (state != State::Pending).then_some(T0 + 1_000),
             state,
         }
     }
 
-    fn openid() -> OpenId {
+    pub(crate) fn openid() -> OpenId {
         OpenId::parse("oUser_1").unwrap()
+    }
+
+    fn decode(stored: &str) -> Option<Record> {
+        Record::decode(&Reserved::parse("abc").unwrap(), stored)
     }
 
     #[test]
@@ -226,78 +232,86 @@ pub(crate) mod tests {
         for state in [
             State::Pending,
             State::Cancelled,
-            State::Granted {
-                openid: openid(),
-                delivered: false,
-            },
-            State::Granted {
-                openid: openid(),
-                delivered: true,
-            },
-            State::Rejected { status: 403 },
+            State::Owed(openid()),
+            State::Delivered(openid()),
+            State::Rejected(403),
         ] {
             let r = record("abc", state);
-            assert_eq!(Record::nonce_in(&r.encode()).as_deref(), Some("abc"));
-            assert_eq!(Record::decode(&r.encode()), Some(r));
+            assert_eq!(format_of(&r.encode()), FORMAT);
+            assert_eq!(decode(&r.encode()), Some(r));
         }
+        let owed = record("abc", State::Owed(openid())).encode();
+        assert_eq!(
+            owed,
+            "2 1700000000000 1700000600000 1700000001000 owed:oUser_1 1000 wxaba38c7f163da69b \
+             1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc https://shop.example.com/cb.html?x=1#/done"
+        );
     }
 
     #[test]
-    fn refuses_what_it_did_not_write() {
+    fn refuses_what_the_package_could_not_have_written() {
         let good = record("abc", State::Pending).encode();
+        let owed = record("abc", State::Owed(openid())).encode();
         for bad in [
             String::new(),
             "garbage".into(),
-            good.replace("v=1", "v=2"),
-            good.replace("state=pending", "state=weird"),
-            good.replace("appid=wx", "appid=xx"),
-            [good.as_str(), "&scene=1"].concat(),
-            [good.as_str(), "&unknown=1"].concat(),
-            record(
-                "abc",
-                State::Granted {
-                    openid: openid(),
-                    delivered: true,
-                },
-            )
-            .encode()
-            .replace("delivered=1", "delivered=yes"),
+            good.replacen("2 ", "3 ", 1),
+            good.replace("pending", "weird"),
+            good.replace("wxaba38c7f163da69b", "xxaba38c7f163da69b"),
+            good.replace(" 1000 ", " 01000 "),
+            good.replace("https://shop.example.com", "HTTPS://shop.example.com"),
+            good.replace("https://shop.example.com/cb.html?x=1#/done", "/relative"),
+            [good.as_str(), " extra"].concat(),
+            good.rsplit_once(' ').unwrap().0.to_owned(),
+            // Expiry before creation, equal to it, or further off than the longest TTL.
+            good.replace("1700000600000", "1699999999999"),
+            good.replace("1700000600000", "1700000000000"),
+            good.replace("1700000600000", "1700086400001"),
+            good.replace("1700000000000", "+1700000000000"),
+            good.replace("1700000000000", "01700000000000"),
+            // An answer time on a pending record, none on an answered one.
+            good.replace(" - ", " 1700000001000 "),
+            owed.replace(" 1700000001000 ", " - "),
+            owed.replace("owed:oUser_1", "owed:"),
+            owed.replace("owed:oUser_1", "owed:o<1>"),
+            // A rejection is a 4xx other than 408 and 429.
+            owed.replace("owed:oUser_1", "rejected:0"),
+            owed.replace("owed:oUser_1", "rejected:200"),
+            owed.replace("owed:oUser_1", "rejected:429"),
+            owed.replace("owed:oUser_1", "rejected:503"),
+            owed.replace("owed:oUser_1", "rejected:99999"),
         ] {
-            assert_eq!(Record::decode(&bad), None, "{bad}");
+            assert_eq!(decode(&bad), None, "{bad}");
         }
+        assert!(decode(&good.replace("1700000600000", "1700086400000")).is_some());
+        assert!(decode(&owed.replace("owed:oUser_1", "rejected:403")).is_some());
     }
 
     #[test]
-    fn only_undelivered_grants_outlive_the_replay_window() {
-        let later = 601_000 + REPLAY_WINDOW_MS;
+    fn the_format_version_is_the_first_field() {
+        assert_eq!(format_of("2 1 2 - pending"), "2");
+        assert_eq!(format_of("3 anything"), "3");
+        assert_eq!(format_of("v=1&appid=wx"), "v=1&appid=wx");
+    }
+
+    #[test]
+    fn late_answers_and_staleness() {
+        let mut r = record("a", State::Owed(openid()));
+        assert!(!r.late());
+        r.answered_ms = Some(r.expires_ms + 1);
+        assert!(r.late());
+        assert!(!record("a", State::Pending).late());
+
+        let later = T0 + RETENTION_MS;
         assert!(!record("a", State::Pending).is_stale(later - 1));
-        assert!(record("a", State::Pending).is_stale(later));
-        assert!(record("a", State::Cancelled).is_stale(later));
-        assert!(record(
-            "a",
-            State::Granted {
-                openid: openid(),
-                delivered: true
-            }
-        )
-        .is_stale(later));
-        assert!(!record(
-            "a",
-            State::Granted {
-                openid: openid(),
-                delivered: false
-            }
-        )
-        .is_stale(u64::MAX));
-        assert!(record(
-            "a",
-            State::Granted {
-                openid: openid(),
-                delivered: false
-            }
-        )
-        .undelivered_grant()
-        .is_some());
-        assert!(record("a", State::Pending).undelivered_grant().is_none());
+        for state in [
+            State::Pending,
+            State::Cancelled,
+            State::Delivered(openid()),
+            State::Rejected(400),
+        ] {
+            assert!(record("a", state).is_stale(later));
+        }
+        assert!(!record("a", State::Owed(openid())).is_stale(u64::MAX));
     }
 }

@@ -7,8 +7,8 @@
 use serde::{Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::http_url::HttpUrl;
 use crate::params::{AppId, OpenId, Scene, TemplateId};
-use crate::redirect::RedirectUrl;
 
 /// The send API, without its `access_token` query parameter.
 pub const SEND_API: &str = "https://api.weixin.qq.com/cgi-bin/message/template/subscribe";
@@ -133,12 +133,7 @@ impl SendRequest {
             }
         }
         let url = match message.url {
-            Some(url) => Some(
-                RedirectUrl::parse(url)
-                    .map_err(|_| Error::InvalidUrl)?
-                    .as_str()
-                    .to_owned(),
-            ),
+            Some(url) => Some(HttpUrl::parse(url).map_err(|_| Error::InvalidUrl)?.as_str().to_owned()),
             None => None,
         };
         let miniprogram = match message.miniprogram {

@@ -1,7 +1,7 @@
 //! Key-value storage as the crate needs it: the shape of the Web Storage API, so sessionStorage and
 //! localStorage implement it in a few lines (`web::storage`) and tests use [`MemoryStore`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
@@ -23,11 +23,19 @@ pub trait Store {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     map: RefCell<BTreeMap<String, String>>,
-    /// When set, every call fails as a full or disabled browser storage does.
-    pub broken: std::cell::Cell<bool>,
+    /// When set, every call fails as a disabled browser storage does.
+    pub broken: Cell<bool>,
+    /// When set, the bytes of keys and values it holds at most: a write past it fails as a full browser
+    /// storage's does (`QuotaExceededError`).
+    pub quota: Cell<Option<usize>>,
 }
 
 impl MemoryStore {
+    /// The bytes of keys and values held, as counted against [`MemoryStore::quota`].
+    pub fn used(&self) -> usize {
+        self.map.borrow().iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+
     fn check(&self) -> Result<()> {
         if self.broken.get() {
             Err(Error::StorageUnavailable)
@@ -50,6 +58,14 @@ impl Store for MemoryStore {
 
     fn set(&self, key: &str, value: &str) -> Result<()> {
         self.check()?;
+        let replaced = self.map.borrow().get(key).map_or(0, |old| key.len() + old.len());
+        if self
+            .quota
+            .get()
+            .is_some_and(|quota| self.used() - replaced + key.len() + value.len() > quota)
+        {
+            return Err(Error::StorageUnavailable);
+        }
         self.map.borrow_mut().insert(key.to_owned(), value.to_owned());
         Ok(())
     }

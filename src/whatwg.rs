@@ -1,13 +1,16 @@
 //! The WHATWG URL parser, taken from where it already lives: the `url` crate natively, the browser's own
 //! `URL` in wasm.
 //!
-//! Both implement the same standard, and the crate's test suite runs on both (natively and in headless
-//! Chromium), so the vectors prove they agree where this crate looks. Shipping the `url` crate to the
-//! browser would cost about 50 KB gzip for a parser the browser already has.
+//! This is the one place where the core reaches into the browser (`web_sys::Url`, wasm32 only): everything
+//! else outside `web` is plain Rust. Both parsers implement the same standard, and the crate's test suite runs
+//! on both (natively and in headless Chromium), so the vectors prove they agree where this crate looks.
+//! Shipping the `url` crate to the browser would cost about 50 KB gzip for a parser the browser already has.
 
 /// The parts of a parsed absolute URL that this crate inspects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedUrl {
+    /// The serialisation: what the browser would navigate to, and what is sent on.
+    pub href: String,
     /// Lowercase scheme without the colon, e.g. `https`.
     pub scheme: String,
     /// Host name without port, as the parser serialises it (lowercase, punycode).
@@ -20,11 +23,16 @@ pub struct ParsedUrl {
     pub fragment: Option<String>,
 }
 
-/// Parses `input` as an absolute URL; `None` when it is not one.
+/// Parses `input`, resolved against `base` when given; `None` when it is not a URL.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn parse(input: &str) -> Option<ParsedUrl> {
-    let url = url::Url::parse(input).ok()?;
+pub fn parse(input: &str, base: Option<&str>) -> Option<ParsedUrl> {
+    let base = match base {
+        Some(base) => Some(url::Url::parse(base).ok()?),
+        None => None,
+    };
+    let url = url::Url::options().base_url(base.as_ref()).parse(input).ok()?;
     Some(ParsedUrl {
+        href: url.as_str().to_owned(),
         scheme: url.scheme().to_owned(),
         host: url.host_str().unwrap_or_default().to_owned(),
         origin: url.origin().ascii_serialization(),
@@ -33,13 +41,18 @@ pub fn parse(input: &str) -> Option<ParsedUrl> {
     })
 }
 
-/// Parses `input` as an absolute URL; `None` when it is not one.
+/// Parses `input`, resolved against `base` when given; `None` when it is not a URL.
 #[cfg(target_arch = "wasm32")]
-pub fn parse(input: &str) -> Option<ParsedUrl> {
-    let url = web_sys::Url::new(input).ok()?;
+pub fn parse(input: &str, base: Option<&str>) -> Option<ParsedUrl> {
+    let url = match base {
+        Some(base) => web_sys::Url::new_with_base(input, base),
+        None => web_sys::Url::new(input),
+    }
+    .ok()?;
     let protocol = url.protocol();
     let hash = url.hash();
     Some(ParsedUrl {
+        href: url.href(),
         scheme: protocol.strip_suffix(':').unwrap_or(&protocol).to_owned(),
         host: url.hostname(),
         origin: url.origin(),
@@ -54,37 +67,36 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn parts(input: &str) -> (String, String, String, bool, Option<String>) {
-        let p = parse(input).unwrap_or_else(|| panic!("{input} should parse"));
-        (p.scheme, p.host, p.origin, p.has_credentials, p.fragment)
+    fn absolute(input: &str) -> ParsedUrl {
+        parse(input, None).unwrap_or_else(|| panic!("{input} should parse"))
     }
 
     /// These vectors run natively against the url crate and in Chromium against `URL`.
     #[test]
     fn both_parsers_agree_on_the_vectors() {
-        let s = |x: &str| x.to_owned();
+        let p = absolute("http://support.qq.com");
         assert_eq!(
-            parts("http://support.qq.com"),
-            (s("http"), s("support.qq.com"), s("http://support.qq.com"), false, None)
-        );
-        assert_eq!(
-            parts("HTTPS://Shop.Example.COM:8443/cb.html?x=1#/done"),
+            (p.href.as_str(), p.scheme.as_str(), p.host.as_str(), p.origin.as_str()),
             (
-                s("https"),
-                s("shop.example.com"),
-                s("https://shop.example.com:8443"),
-                false,
-                Some(s("/done"))
+                "http://support.qq.com/",
+                "http",
+                "support.qq.com",
+                "http://support.qq.com"
             )
         );
-        assert_eq!(parse("https://example.com:443/").unwrap().origin, "https://example.com");
-        assert_eq!(parse("http://127.0.0.1:8080/cb#").unwrap().fragment, None);
-        assert!(parse("https://u:p@example.com/").unwrap().has_credentials);
-        assert!(parse("https://u@example.com/").unwrap().has_credentials);
-        assert_eq!(parse("https://bücher.example/").unwrap().host, "xn--bcher-kva.example");
-        assert_eq!(parse("https://[::1]:8080/").unwrap().host, "[::1]");
-        assert_eq!(parse("ftp://example.com/").unwrap().scheme, "ftp");
-        assert_eq!(parse("javascript:alert(1)").unwrap().scheme, "javascript");
+        assert!(!p.has_credentials && p.fragment.is_none());
+        let p = absolute("HTTPS://Shop.Example.COM:8443/cb.html?x=1#/done");
+        assert_eq!(p.href, "https://shop.example.com:8443/cb.html?x=1#/done");
+        assert_eq!(p.origin, "https://shop.example.com:8443");
+        assert_eq!(p.fragment.as_deref(), Some("/done"));
+        assert_eq!(absolute("https://example.com:443/").origin, "https://example.com");
+        assert_eq!(absolute("http://127.0.0.1:8080/cb#").fragment, None);
+        assert!(absolute("https://u:p@example.com/").has_credentials);
+        assert!(absolute("https://u@example.com/").has_credentials);
+        assert_eq!(absolute("https://bücher.example/").host, "xn--bcher-kva.example");
+        assert_eq!(absolute("https://[::1]:8080/").host, "[::1]");
+        assert_eq!(absolute("ftp://example.com/").scheme, "ftp");
+        assert_eq!(absolute("javascript:alert(1)").scheme, "javascript");
         for bad in [
             "",
             "/callback.html",
@@ -93,19 +105,59 @@ mod tests {
             "https://",
             "https://example.com:99999/",
         ] {
-            assert_eq!(parse(bad), None, "{bad:?}");
+            assert_eq!(parse(bad, None), None, "{bad:?}");
         }
     }
 
+    /// What normalisation changes: the href is what both parsers agree a server must be sent.
+    #[test]
+    fn both_parsers_normalise_alike() {
+        for (input, href) in [
+            ("http:\\\\host\\page.html", "http://host/page.html"),
+            ("http://host:8080\\@evil.example/", "http://host:8080/@evil.example/"),
+            ("http://2130706433/", "http://127.0.0.1/"),
+            ("http://0x7f.1/", "http://127.0.0.1/"),
+            ("HTTP://Shop.Example.com", "http://shop.example.com/"),
+            ("http://host:0080/a", "http://host/a"),
+            ("http://host:08080/a", "http://host:8080/a"),
+            ("https://host/a/../b/./c", "https://host/b/c"),
+            (
+                "https://host/caf\u{e9}?q=\u{e9}#\u{e9}",
+                "https://host/caf%C3%A9?q=%C3%A9#%C3%A9",
+            ),
+        ] {
+            assert_eq!(absolute(input).href, href, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn resolves_against_a_base() {
+        let page = "https://shop.example.com/sub/page.html?x=1#y";
+        assert_eq!(
+            parse("/api/grants", Some(page)).unwrap().href,
+            "https://shop.example.com/api/grants"
+        );
+        assert_eq!(
+            parse("grants", Some(page)).unwrap().href,
+            "https://shop.example.com/sub/grants"
+        );
+        assert_eq!(
+            parse("https://api.example.com/g", Some(page)).unwrap().href,
+            "https://api.example.com/g"
+        );
+        assert_eq!(parse("http://[bad", Some(page)), None);
+        assert_eq!(parse("/x", Some("not a base")), None);
+    }
+
     /// Where the two differ. Chromium accepts a space in a host (as `%20`), which the standard and the url
-    /// crate refuse; `RedirectUrl` refuses white space before parsing, so no caller depends on either.
+    /// crate refuse; `HttpUrl` refuses white space before parsing, so no caller depends on either.
     #[test]
     fn known_divergence_is_fenced_off_before_parsing() {
-        let parsed = parse("http://exa mple.com/");
+        let parsed = parse("http://exa mple.com/", None);
         #[cfg(not(target_arch = "wasm32"))]
         assert_eq!(parsed, None);
         #[cfg(target_arch = "wasm32")]
         assert_eq!(parsed.map(|p| p.host).as_deref(), Some("exa%20mple.com"));
-        assert!(crate::RedirectUrl::parse("http://exa mple.com/").is_err());
+        assert!(crate::HttpUrl::parse("http://exa mple.com/").is_err());
     }
 }

@@ -1,13 +1,14 @@
-//! The package as a page uses it, in headless Chromium: real sessionStorage, localStorage, crypto,
-//! history and fetch (stubbed per test for fault sequences). Run with `wasm-pack test --headless --chrome`.
+//! The package as a page uses it, in headless Chromium: real sessionStorage, localStorage, crypto and history;
+//! the POSTs go to a stub passed as the `fetch` option, answering each call from a plan of faults. Run with
+//! `wasm-pack test --headless --chrome`.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use wx_subscribemsg::callback::{wechat_answer, Action};
-use wx_subscribemsg::web::delivery::{backoff, delivery_options, owed_grants, settle_grant, verify_callback};
+use wx_subscribemsg::callback::wechat_answer;
+use wx_subscribemsg::web::delivery::{check_options, clean_address, owed_grants, record_answer, record_callback};
 use wx_subscribemsg::web::{authorize, build_link, is_wechat, parse_callback, wechat_version};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -16,32 +17,38 @@ wasm_bindgen_test_configure!(run_in_browser);
 export function reset() {
   sessionStorage.clear();
   localStorage.clear();
+  breakStorage('none');
+  history.replaceState(null, '', location.pathname);
 }
-// Replaces fetch with one answering each call from `plan`: a status, 'hang' (never answers) or
-// 'network' (rejects like a dropped connection); 200 once the plan is used up. Returns the call log.
+// The `fetch` option of these tests: answers each call from `plan` (a status; 'hang', never answering;
+// 'network', rejecting like a dropped connection; 'redirect', what fetch gives for a 3xx with redirect:
+// 'manual'; 'followed', a 200 reached through a redirect); 200 once the plan is used up. Returns the call log.
 export function stubFetch(plan) {
   const calls = [];
-  window.fetch = (url, init) => {
-    calls.push({ url: String(url), method: init.method, credentials: init.credentials,
+  globalThis.stubbedFetch = (url, init) => {
+    calls.push({ url: String(url), method: init.method, credentials: init.credentials, redirect: init.redirect,
                  headers: Object.fromEntries(new Headers(init.headers)), body: init.body });
     const step = plan.length ? plan.shift() : 200;
     if (step === 'hang') return new Promise(() => {});
     if (step === 'network') return Promise.reject(new TypeError('Failed to fetch'));
+    if (step === 'redirect') return Promise.resolve({ type: 'opaqueredirect', status: 0, redirected: false });
+    if (step === 'followed') return Promise.resolve({ type: 'basic', status: 200, redirected: true });
     return Promise.resolve(new Response(null, { status: step }));
   };
   return calls;
 }
-export function breakStorage(broken) {
-  if (broken) {
-    Storage.prototype.__setItem = Storage.prototype.setItem;
-    Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };
-  } else if (Storage.prototype.__setItem) {
-    Storage.prototype.setItem = Storage.prototype.__setItem;
-  }
+// Makes setItem throw QuotaExceededError in 'session', 'local', 'both' or 'none' of the storage areas.
+export function breakStorage(which) {
+  const proto = Storage.prototype;
+  proto.__setItem ??= proto.setItem;
+  proto.setItem = function (key, value) {
+    const area = this === sessionStorage ? 'session' : 'local';
+    if (which === 'both' || which === area) throw new DOMException('full', 'QuotaExceededError');
+    return proto.__setItem.call(this, key, value);
+  };
 }
 export function setAddress(url) { history.replaceState(null, '', url); }
 export function address() { return location.pathname + location.search + location.hash; }
-export function origin() { return location.origin; }
 export function sleep(ms) { return new Promise(r => setTimeout(r, ms)); }
 export function js(text) { return (0, eval)(text); }
 "#)]
@@ -50,16 +57,15 @@ extern "C" {
     #[wasm_bindgen(js_name = stubFetch)]
     fn stub_fetch(plan: Array) -> Array;
     #[wasm_bindgen(js_name = breakStorage)]
-    fn break_storage(broken: bool);
+    fn break_storage(which: &str);
     #[wasm_bindgen(js_name = setAddress)]
     fn set_address(url: &str);
     fn address() -> String;
-    fn origin() -> String;
     fn sleep(ms: u32) -> Promise;
     fn js(text: &str) -> JsValue;
 }
 
-// The package's delivery layer, bound to the core exactly as scripts/build.mjs binds it in the entry module.
+// The package's delivery layer, bound to the core's exports under their own names, as scripts/build.mjs does.
 #[wasm_bindgen(module = "/js/delivery.js")]
 extern "C" {
     fn delivery(core: &JsValue) -> JsValue;
@@ -70,11 +76,13 @@ thread_local! {
     static BOUND: JsValue = {
         let core = Object::new();
         let bind = |name: &str, f: JsValue| Reflect::set(&core, &name.into(), &f).unwrap();
-        bind("deliveryOptions", Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(delivery_options).into_js_value());
-        bind("verifyCallback", Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(verify_callback).into_js_value());
-        bind("settleGrant", Closure::<dyn Fn(String, u16) -> Result<bool, JsValue>>::new(|k: String, s| settle_grant(&k, s)).into_js_value());
+        type Unary = dyn Fn(JsValue) -> Result<JsValue, JsValue>;
+        bind("checkOptions", Closure::<Unary>::new(check_options).into_js_value());
+        bind("recordCallback", Closure::<Unary>::new(record_callback).into_js_value());
+        bind("cleanAddress", Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(clean_address).into_js_value());
+        let answer = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(record_answer);
+        bind("recordAnswer", answer.into_js_value());
         bind("owedGrants", Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(owed_grants).into_js_value());
-        bind("backoffMs", Closure::<dyn Fn(u32, u32) -> u32>::new(backoff).into_js_value());
         delivery(&core.into())
     };
 }
@@ -90,8 +98,11 @@ fn handle_callback(options: JsValue) -> Promise {
     call("handleCallback", options)
 }
 
-fn retry_deliveries(options: JsValue) -> Promise {
-    call("retryDeliveries", options)
+async fn retry_deliveries(extra: &str) -> Result<JsValue, JsValue> {
+    let options = js(&format!(
+        "({{ grantEndpoint: '/api/grants', fetch: stubbedFetch, retryDelayMs: 1 {extra} }})"
+    ));
+    JsFuture::from(call("retryDeliveries", options)).await
 }
 
 const APPID: &str = "wxaba38c7f163da69b";
@@ -112,19 +123,15 @@ fn auth_options(scene: u32, extra: &str) -> JsValue {
     js(&text)
 }
 
-/// The query WeChat would send back for `link`.
+/// The query WeChat would send back for `link`: Allow as oUser_123-abc, or Cancel.
 fn wechat_callback(link: &str, action: &str) -> String {
-    let action = if action == "confirm" {
-        Action::Confirm
-    } else {
-        Action::Cancel
-    };
-    ["?", &wechat_answer(link, action, "oUser_123-abc").unwrap()].concat()
+    let openid = (action == "confirm").then_some("oUser_123-abc");
+    ["?", &wechat_answer(link, openid).unwrap()].concat()
 }
 
 fn handle_options(query: &str, extra: &str) -> JsValue {
     js(&format!(
-        r#"({{ grantEndpoint: "/api/grants", query: {query:?}, cleanUrl: false, retryDelayMs: 1 {extra} }})"#
+        r#"({{ grantEndpoint: "/api/grants", fetch: stubbedFetch, query: {query:?}, cleanUrl: false, retryDelayMs: 1 {extra} }})"#
     ))
 }
 
@@ -138,49 +145,62 @@ fn code(error: JsValue) -> String {
     get(&error, "code").as_string().unwrap()
 }
 
+fn nonce_of(query: &str) -> String {
+    get(&parse_callback(query.into()).unwrap(), "reserved")
+        .as_string()
+        .unwrap()
+}
+
+/// The stored value of the record for `reserved` in `area` ("sessionStorage" or "localStorage").
+fn stored(area: &str, reserved: &str) -> Option<String> {
+    js(&format!("{area}.getItem('wxsub:{reserved}')")).as_string()
+}
+
+fn pair(result: &JsValue, a: &str, b: &str) -> (JsValue, JsValue) {
+    (get(result, a), get(result, b))
+}
+
 #[wasm_bindgen_test]
-async fn confirm_posts_one_grant_and_a_reload_replays_without_posting() {
+async fn confirm_posts_one_grant_and_a_replay_posts_nothing() {
     reset();
-    let calls = stub_fetch(plan("[200]"));
+    let calls = stub_fetch(plan("[201]"));
     let link = authorize(auth_options(1000, "")).unwrap();
-    let reserved = get(
-        &parse_callback(wechat_callback(&link, "confirm").into()).unwrap(),
-        "reserved",
-    )
-    .as_string()
-    .unwrap();
+    let query = wechat_callback(&link, "confirm");
+    let reserved = nonce_of(&query);
     assert_eq!(reserved.len(), 32);
     assert!(reserved.bytes().all(|b| b.is_ascii_alphanumeric()));
-    let keys = js("Object.keys(sessionStorage)");
-    assert!(get(&keys, "0").as_string().unwrap().starts_with("wxsub:"));
-    assert_eq!(js("Object.keys(localStorage).length"), 1);
+    // Keyed by the nonce, in both areas.
+    assert!(stored("sessionStorage", &reserved).unwrap().contains(" pending "));
+    assert_eq!(stored("localStorage", &reserved), stored("sessionStorage", &reserved));
 
-    let query = wechat_callback(&link, "confirm");
     let result = handle(&query, "").await.unwrap();
-    assert_eq!(get(&result, "status"), "granted");
-    assert_eq!(get(&result, "openid"), "oUser_123-abc");
-    assert_eq!(get(&result, "templateId"), TEMPLATE);
-    assert_eq!(get(&result, "scene"), 1000);
-    assert_eq!(get(&result, "delivered"), true);
-    assert_eq!(get(&result, "replayed"), false);
+    assert_eq!(
+        JSON::stringify(&result).unwrap(),
+        format!(
+            r#"{{"status":"granted","templateId":"{TEMPLATE}","scene":1000,"reserved":"{reserved}","replayed":false,"late":false,"openid":"oUser_123-abc","delivered":true,"kept":true}}"#
+        )
+    );
 
     assert_eq!(calls.length(), 1);
     let call = calls.get(0);
-    assert_eq!(get(&call, "url"), "/api/grants");
+    assert_eq!(
+        get(&call, "url"),
+        js("location.origin + '/api/grants'"),
+        "resolved against the page"
+    );
     assert_eq!(get(&call, "method"), "POST");
     assert_eq!(get(&call, "credentials"), "same-origin");
+    assert_eq!(get(&call, "redirect"), "manual");
     let headers = get(&call, "headers");
     assert_eq!(get(&headers, "content-type"), "application/json");
     assert_eq!(get(&headers, "idempotency-key"), reserved.as_str());
-    let body = JSON::parse(&get(&call, "body").as_string().unwrap()).unwrap();
     let expected = format!(
         r#"{{"appid":"{APPID}","openid":"oUser_123-abc","template_id":"{TEMPLATE}","scene":1000,"reserved":"{reserved}"}}"#
     );
-    assert_eq!(JSON::stringify(&body).unwrap(), expected);
+    assert_eq!(get(&call, "body"), expected.as_str());
 
     let again = handle(&query, "").await.unwrap();
-    assert_eq!(get(&again, "replayed"), true);
-    assert_eq!(get(&again, "delivered"), true);
+    assert_eq!(pair(&again, "replayed", "delivered"), (JsValue::TRUE, JsValue::TRUE));
     assert_eq!(calls.length(), 1, "a delivered grant is never posted twice");
 }
 
@@ -191,9 +211,13 @@ async fn cancel_posts_nothing() {
     let link = authorize(auth_options(3, "")).unwrap();
     let query = wechat_callback(&link, "cancel");
     let result = handle(&query, "").await.unwrap();
-    assert_eq!(get(&result, "status"), "cancelled");
-    assert_eq!(get(&result, "scene"), 3);
-    assert!(get(&result, "openid").is_undefined());
+    let reserved = nonce_of(&query);
+    assert_eq!(
+        JSON::stringify(&result).unwrap(),
+        format!(
+            r#"{{"status":"cancelled","templateId":"{TEMPLATE}","scene":3,"reserved":"{reserved}","replayed":false,"late":false}}"#
+        )
+    );
     assert_eq!(get(&handle(&query, "").await.unwrap(), "replayed"), true);
     assert_eq!(calls.length(), 0);
 }
@@ -204,9 +228,7 @@ async fn forged_and_tampered_callbacks_fail_and_the_genuine_one_still_succeeds()
     let calls = stub_fetch(plan("[]"));
     let link = authorize(auth_options(1000, "")).unwrap();
     let genuine = wechat_callback(&link, "confirm");
-    let reserved = get(&parse_callback(genuine.as_str().into()).unwrap(), "reserved")
-        .as_string()
-        .unwrap();
+    let reserved = nonce_of(&genuine);
 
     let forged = genuine.replace(&reserved, "AttackerChosenValue123");
     assert_eq!(code(handle(&forged, "").await.unwrap_err()), "unknown_reserved");
@@ -216,34 +238,83 @@ async fn forged_and_tampered_callbacks_fail_and_the_genuine_one_still_succeeds()
     assert_eq!(code(handle(&rescened, "").await.unwrap_err()), "scene_mismatch");
     let doubled = [genuine.as_str(), "&action=cancel"].concat();
     assert_eq!(code(handle(&doubled, "").await.unwrap_err()), "duplicate_param");
+    let hashed = ["?from=menu#", &genuine[1..]].concat();
+    assert_eq!(code(handle(&hashed, "").await.unwrap_err()), "no_callback");
     assert_eq!(calls.length(), 0);
 
     let result = handle(&genuine, "").await.unwrap();
-    assert_eq!(get(&result, "replayed"), false);
+    assert_eq!(pair(&result, "replayed", "delivered"), (JsValue::FALSE, JsValue::TRUE));
+    assert_eq!(calls.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_late_allow_is_a_grant_and_says_so() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
+    let link = authorize(auth_options(1, ", ttlSeconds: 1")).unwrap();
+    JsFuture::from(sleep(1100)).await.unwrap();
+    let result = handle(&wechat_callback(&link, "confirm"), "").await.unwrap();
+    assert_eq!(
+        pair(&result, "status", "late"),
+        (JsValue::from("granted"), JsValue::TRUE)
+    );
     assert_eq!(get(&result, "delivered"), true);
     assert_eq!(calls.length(), 1);
 }
 
 #[wasm_bindgen_test]
-async fn expired_pending_subscription_is_refused() {
+fn storage_that_throws_gives_no_link() {
     reset();
-    stub_fetch(plan("[]"));
-    let link = authorize(auth_options(1, ", ttlSeconds: 1")).unwrap();
-    JsFuture::from(sleep(1100)).await.unwrap();
-    assert_eq!(
-        code(handle(&wechat_callback(&link, "confirm"), "").await.unwrap_err()),
-        "expired"
-    );
+    break_storage("both");
+    let result = authorize(auth_options(1, ""));
+    break_storage("none");
+    let error = result.unwrap_err();
+    assert!(get(&error, "message")
+        .as_string()
+        .unwrap()
+        .contains("authorize() makes no link"));
+    assert_eq!(code(error), "storage_unavailable");
+    assert_eq!(js("sessionStorage.length + localStorage.length"), 0);
 }
 
 #[wasm_bindgen_test]
-fn storage_that_throws_gives_no_link() {
+async fn full_storage_never_stops_the_post_and_the_result_says_what_was_kept() {
     reset();
-    break_storage(true);
-    let result = authorize(auth_options(1, ""));
-    break_storage(false);
-    assert_eq!(code(result.unwrap_err()), "storage_unavailable");
-    assert_eq!(js("sessionStorage.length"), 0);
+    let calls = stub_fetch(plan("[503, 201]"));
+    let link = authorize(auth_options(2, "")).unwrap();
+    let query = wechat_callback(&link, "confirm");
+    // Both areas full when the answer is recorded: the grant is posted from memory all the same.
+    break_storage("both");
+    let result = handle(&query, ", retries: 0").await.unwrap();
+    assert_eq!(pair(&result, "delivered", "kept"), (JsValue::FALSE, JsValue::FALSE));
+    assert_eq!(calls.length(), 1);
+    // This page still holds it: retryDeliveries() posts it though no storage could keep it.
+    let counts = retry_deliveries(", retries: 0").await.unwrap();
+    assert_eq!(
+        JSON::stringify(&counts).unwrap(),
+        r#"{"delivered":1,"pending":0,"rejected":0}"#
+    );
+    assert_eq!(calls.length(), 2);
+    break_storage("none");
+
+    // Only localStorage full: the grant lives in this tab alone, and the result says so.
+    let calls = stub_fetch(plan("[503]"));
+    let link = authorize(auth_options(3, "")).unwrap();
+    let query = wechat_callback(&link, "confirm");
+    break_storage("local");
+    let result = handle(&query, ", retries: 0").await.unwrap();
+    assert_eq!(pair(&result, "delivered", "kept"), (JsValue::FALSE, JsValue::FALSE));
+    assert!(stored("sessionStorage", &nonce_of(&query))
+        .unwrap()
+        .contains(" owed:oUser_123-abc "));
+    break_storage("none");
+    // Room again: the next attempt restores the copy that outlives the tab.
+    let counts = retry_deliveries(", retries: 0").await.unwrap();
+    assert_eq!(get(&counts, "delivered"), 1);
+    assert!(stored("localStorage", &nonce_of(&query))
+        .unwrap()
+        .contains(" delivered:oUser_123-abc "));
+    assert_eq!(calls.length(), 2);
 }
 
 #[wasm_bindgen_test]
@@ -258,29 +329,33 @@ async fn lost_session_storage_is_covered_by_the_local_copy() {
 }
 
 #[wasm_bindgen_test]
-async fn two_concurrent_calls_share_one_post() {
+async fn concurrent_calls_share_one_post() {
     reset();
-    let calls = stub_fetch(plan("[200]"));
+    let calls = stub_fetch(plan("[503, 201]"));
     let link = authorize(auth_options(4, "")).unwrap();
     let query = wechat_callback(&link, "confirm");
+    // Two handleCallback() calls (React StrictMode) and a retryDeliveries() while they post.
     let first = handle_callback(handle_options(&query, ""));
     let second = handle_callback(handle_options(&query, ""));
+    let retried = retry_deliveries("").await.unwrap();
     let (a, b) = (
         JsFuture::from(first).await.unwrap(),
         JsFuture::from(second).await.unwrap(),
     );
-    assert_eq!(calls.length(), 1);
     assert_eq!(
-        (get(&a, "replayed"), get(&b, "replayed")),
-        (JsValue::FALSE, JsValue::TRUE)
+        calls.length(),
+        2,
+        "one POST and its one retry, shared by all three calls"
     );
-    assert_eq!(get(&b, "delivered"), true);
+    assert_eq!(pair(&a, "replayed", "delivered"), (JsValue::FALSE, JsValue::TRUE));
+    assert_eq!(pair(&b, "replayed", "delivered"), (JsValue::TRUE, JsValue::TRUE));
+    assert_eq!(get(&retried, "delivered"), 1);
 }
 
 #[wasm_bindgen_test]
 async fn server_errors_are_retried_until_delivered() {
     reset();
-    let calls = stub_fetch(plan("[503, \"network\", 429, 200]"));
+    let calls = stub_fetch(plan(r#"[503, "network", 429, 200]"#));
     let link = authorize(auth_options(5, "")).unwrap();
     let result = handle(&wechat_callback(&link, "confirm"), "").await.unwrap();
     assert_eq!(get(&result, "delivered"), true);
@@ -292,36 +367,57 @@ async fn server_errors_are_retried_until_delivered() {
 }
 
 #[wasm_bindgen_test]
+async fn a_redirect_is_not_a_delivery() {
+    reset();
+    // An expired session sends the POST to a login page: manual redirects, and followed ones, are not answers.
+    let calls = stub_fetch(plan(r#"["redirect", "followed", 302]"#));
+    let link = authorize(auth_options(11, "")).unwrap();
+    let query = wechat_callback(&link, "confirm");
+    let result = handle(&query, ", retries: 2").await.unwrap();
+    assert_eq!(pair(&result, "delivered", "kept"), (JsValue::FALSE, JsValue::TRUE));
+    assert_eq!(calls.length(), 3);
+    assert!(stored("localStorage", &nonce_of(&query)).unwrap().contains(" owed:"));
+    // Signed in again: the grant is still owed, and goes.
+    let counts = retry_deliveries("").await.unwrap();
+    assert_eq!(
+        JSON::stringify(&counts).unwrap(),
+        r#"{"delivered":1,"pending":0,"rejected":0}"#
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_timeout_keeps_the_grant_for_retry_deliveries() {
     reset();
-    let calls = stub_fetch(plan("[\"hang\", 503]"));
+    let calls = stub_fetch(plan(r#"["hang", 503, 503]"#));
     let link = authorize(auth_options(6, "")).unwrap();
     let query = wechat_callback(&link, "confirm");
     let result = handle(&query, ", retries: 1, timeoutMs: 50").await.unwrap();
-    assert_eq!(get(&result, "status"), "granted");
-    assert_eq!(get(&result, "delivered"), false);
+    assert_eq!(
+        pair(&result, "status", "delivered"),
+        (JsValue::from("granted"), JsValue::FALSE)
+    );
     assert_eq!(calls.length(), 2);
 
-    let counts = JsFuture::from(retry_deliveries(js("({ grantEndpoint: '/api/grants', retries: 0 })")))
-        .await
-        .unwrap();
+    let counts = retry_deliveries(", retries: 0").await.unwrap();
     assert_eq!(
-        (get(&counts, "delivered"), get(&counts, "pending")),
-        (JsValue::from(1), JsValue::from(0))
+        JSON::stringify(&counts).unwrap(),
+        r#"{"delivered":0,"pending":1,"rejected":0}"#
     );
-    assert_eq!(calls.length(), 3);
+    let counts = retry_deliveries(", retries: 0").await.unwrap();
+    assert_eq!(
+        JSON::stringify(&counts).unwrap(),
+        r#"{"delivered":1,"pending":0,"rejected":0}"#
+    );
+    assert_eq!(calls.length(), 4);
     let replay = handle(&query, "").await.unwrap();
-    assert_eq!(
-        (get(&replay, "delivered"), get(&replay, "replayed")),
-        (JsValue::TRUE, JsValue::TRUE)
-    );
-    assert_eq!(calls.length(), 3);
+    assert_eq!(pair(&replay, "delivered", "replayed"), (JsValue::TRUE, JsValue::TRUE));
+    assert_eq!(calls.length(), 4);
 }
 
 #[wasm_bindgen_test]
 async fn a_4xx_is_final_and_not_retried() {
     reset();
-    let calls = stub_fetch(plan("[400]"));
+    let calls = stub_fetch(plan("[400, 403]"));
     let link = authorize(auth_options(7, "")).unwrap();
     let query = wechat_callback(&link, "confirm");
     let error = handle(&query, "").await.unwrap_err();
@@ -329,20 +425,131 @@ async fn a_4xx_is_final_and_not_retried() {
     assert_eq!(code(error), "backend_rejected");
     assert_eq!(code(handle(&query, "").await.unwrap_err()), "backend_rejected");
     assert_eq!(calls.length(), 1);
+
+    // retryDeliveries counts a refusal as rejected, and does not post it again.
+    let link = authorize(auth_options(8, "")).unwrap();
+    handle(&wechat_callback(&link, "confirm"), ", retries: 0")
+        .await
+        .unwrap_err();
+    stub_fetch(plan("[]"));
+    let counts = retry_deliveries("").await.unwrap();
+    assert_eq!(
+        JSON::stringify(&counts).unwrap(),
+        r#"{"delivered":0,"pending":0,"rejected":0}"#
+    );
+    let link = authorize(auth_options(9, "")).unwrap();
+    let calls = stub_fetch(plan("[503]"));
+    handle(&wechat_callback(&link, "confirm"), ", retries: 0")
+        .await
+        .unwrap();
+    stub_fetch(plan("[409]"));
+    let counts = retry_deliveries("").await.unwrap();
+    assert_eq!(
+        JSON::stringify(&counts).unwrap(),
+        r#"{"delivered":0,"pending":0,"rejected":1}"#
+    );
+    assert_eq!(calls.length(), 1);
 }
 
 #[wasm_bindgen_test]
-async fn the_address_is_cleaned_and_the_hash_route_restored() {
+async fn headers_and_credentials_reach_fetch() {
     reset();
-    stub_fetch(plan("[]"));
+    let calls = stub_fetch(plan("[]"));
+    let link = authorize(auth_options(12, "")).unwrap();
+    let extra = ", headers: { 'X-CSRF-Token': 't0k', 'Idempotency-Key': 'ignored' }, credentials: 'include'";
+    handle(&wechat_callback(&link, "confirm"), extra).await.unwrap();
+    let call = calls.get(0);
+    assert_eq!(get(&call, "credentials"), "include");
+    let headers = get(&call, "headers");
+    assert_eq!(get(&headers, "x-csrf-token"), "t0k");
+    assert_eq!(
+        get(&headers, "idempotency-key").as_string().unwrap().len(),
+        32,
+        "the nonce, not the caller's"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn options_are_checked_before_anything_is_recorded() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
+    let link = authorize(auth_options(13, "")).unwrap();
+    let query = wechat_callback(&link, "confirm");
+    for bad in [
+        ", retries: 99",
+        ", timeoutMs: 0",
+        ", retryDelayMs: -1",
+        ", credentials: 'sometimes'",
+        ", headers: 'X: y'",
+        ", headers: [['bad header', 'x']]",
+        ", fetch: 'fetch'",
+        ", cleanUrl: 'yes'",
+        ", grantEndpoint: 'http://[bad'",
+        ", grantEndpoint: 'javascript:alert(1)'",
+        ", grantEndpoint: 'https://user:pw@example.com/g'",
+        ", grantEndpoint: 5",
+    ] {
+        assert_eq!(code(handle(&query, bad).await.unwrap_err()), "invalid_option", "{bad}");
+    }
+    assert!(stored("sessionStorage", &nonce_of(&query))
+        .unwrap()
+        .contains(" pending "));
+    assert_eq!(calls.length(), 0);
+    let result = handle(&query, "").await.unwrap();
+    assert_eq!(get(&result, "replayed"), false);
+}
+
+#[wasm_bindgen_test]
+async fn the_address_is_cleaned_marked_and_replayed_on_a_later_call() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
     let link = authorize(auth_options(8, "")).unwrap();
     let callback = wechat_callback(&link, "confirm");
     // WeChat's reported mangling: "#/done" comes back as "#%23/done".
     set_address(&["/cb.html?from=menu&", &callback[1..], "#%23/done"].concat());
-    let options = js(r#"({ grantEndpoint: "/api/grants", retryDelayMs: 1 })"#);
-    let result = JsFuture::from(handle_callback(options)).await.unwrap();
-    assert_eq!(get(&result, "status"), "granted");
+    let options = || js(r#"({ grantEndpoint: "/api/grants", fetch: stubbedFetch, retryDelayMs: 1 })"#);
+    let result = JsFuture::from(handle_callback(options())).await.unwrap();
+    assert_eq!(
+        pair(&result, "status", "replayed"),
+        (JsValue::from("granted"), JsValue::FALSE)
+    );
     assert_eq!(address(), "/cb.html?from=menu#/done");
+    // The history entry remembers the callback, so a reload of this address finds it.
+    assert_eq!(js("history.state.wxsub"), &callback[1..]);
+
+    // The page moved on to another hash route; handling the (cleaned) address again replays, posts nothing,
+    // and leaves the address alone.
+    js("history.replaceState(history.state, '', '#/elsewhere')");
+    let again = JsFuture::from(handle_callback(options())).await.unwrap();
+    assert_eq!(pair(&again, "replayed", "delivered"), (JsValue::TRUE, JsValue::TRUE));
+    assert_eq!(address(), "/cb.html?from=menu#/elsewhere");
+    assert_eq!(calls.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_router_state_is_kept_beside_the_marker() {
+    reset();
+    stub_fetch(plan("[]"));
+    let link = authorize(auth_options(14, "")).unwrap();
+    let callback = wechat_callback(&link, "cancel");
+    js(&format!(
+        "history.replaceState({{ key: 'router-1', idx: 0 }}, '', '/cb.html{callback}')"
+    ));
+    let options = js(r#"({ grantEndpoint: "/api/grants", fetch: stubbedFetch })"#);
+    JsFuture::from(handle_callback(options)).await.unwrap();
+    assert_eq!(
+        js("JSON.stringify(Object.keys(history.state))"),
+        r#"["key","idx","wxsub"]"#
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_page_opened_without_a_callback_is_no_callback() {
+    reset();
+    set_address("/cb.html?from=bookmark#/done");
+    assert_eq!(code(record_callback(JsValue::UNDEFINED).unwrap_err()), "no_callback");
+    set_address("/cb.html?template_id=T&scene=1");
+    assert_eq!(code(record_callback(JsValue::UNDEFINED).unwrap_err()), "missing_param");
 }
 
 #[wasm_bindgen_test]
@@ -350,7 +557,7 @@ fn build_link_validates_every_field_with_its_own_code() {
     let base =
         r#"appid: "wxaba38c7f163da69b", templateId: "T", redirectUrl: "http://support.qq.com", reserved: "test""#;
     let link = build_link(js(&format!("({{ {base}, scene: 1000 }})"))).unwrap();
-    assert_eq!(link, "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000&template_id=T&redirect_url=http%3A%2F%2Fsupport.qq.com&reserved=test#wechat_redirect");
+    assert_eq!(link, "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000&template_id=T&redirect_url=http%3A%2F%2Fsupport.qq.com%2F&reserved=test#wechat_redirect");
     for scene in ["10001", "-1", "1.5", "NaN", "\"12\"", "null", "undefined"] {
         let error = build_link(js(&format!("({{ {base}, scene: {scene} }})"))).unwrap_err();
         assert_eq!(code(error), "invalid_scene", "scene {scene}");
@@ -360,14 +567,74 @@ fn build_link_validates_every_field_with_its_own_code() {
         ("appid", "42", "invalid_appid"),
         ("templateId", "\"\"", "invalid_template_id"),
         ("redirectUrl", "\"/cb.html\"", "invalid_redirect_url"),
+        ("redirectUrl", "5", "invalid_redirect_url"),
         ("redirectUrl", "\"https://u:p@x.example/\"", "invalid_redirect_url"),
         ("reserved", "\"has-dash\"", "invalid_reserved"),
         ("authorizeUrl", "\"nope\"", "invalid_option"),
+        ("authorizeUrl", "5", "invalid_option"),
     ] {
         let error = build_link(js(&format!("({{ {base}, scene: 1, {field}: {value} }})"))).unwrap_err();
         assert_eq!(code(error), expected, "{field}: {value}");
     }
     assert_eq!(code(build_link(JsValue::NULL).unwrap_err()), "invalid_option");
+}
+
+#[wasm_bindgen_test]
+fn a_throwing_getter_is_that_fields_error_never_absent() {
+    let base = r#"appid: "wxaba38c7f163da69b", scene: 1, templateId: "T", redirectUrl: "http://support.qq.com", reserved: "r""#;
+    for (field, expected) in [
+        ("appid", "invalid_appid"),
+        ("scene", "invalid_scene"),
+        ("redirectUrl", "invalid_redirect_url"),
+        ("authorizeUrl", "invalid_option"),
+    ] {
+        let options = js(&format!(
+            "({{ {base}, get {field}() {{ throw new Error('getter') }} }})"
+        ));
+        assert_eq!(code(build_link(options).unwrap_err()), expected, "{field}");
+    }
+    // A Proxy whose every read throws: the first field read names it.
+    let hostile = js("new Proxy({}, { get() { throw new Error('trap') } })");
+    assert_eq!(code(build_link(hostile).unwrap_err()), "invalid_appid");
+    let revoked = js("(() => { const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy })()");
+    assert_eq!(code(check_options(revoked).unwrap_err()), "invalid_option");
+}
+
+#[wasm_bindgen_test]
+fn the_link_carries_the_normalised_redirect_url_that_was_checked() {
+    reset();
+    for (typed, sent) in [
+        (
+            "HTTP://Support.QQ.com:80\\\\cb.html",
+            "http%3A%2F%2Fsupport.qq.com%2Fcb.html",
+        ),
+        (
+            "http://support.qq.com:8080\\\\@evil.example/",
+            "http%3A%2F%2Fsupport.qq.com%3A8080%2F%40evil.example%2F",
+        ),
+        ("http://0x7f.1/", "http%3A%2F%2F127.0.0.1%2F"),
+    ] {
+        let options = js(&format!(
+            r#"({{ appid: "{APPID}", scene: 1, templateId: "T", redirectUrl: "{typed}", reserved: "r" }})"#
+        ));
+        let link = build_link(options).unwrap();
+        assert!(
+            link.contains(&["&redirect_url=", sent, "&"].concat()),
+            "{typed}: {link}"
+        );
+    }
+    // authorize() too: the page's own address typed oddly is sent as the browser serialises it.
+    let typed = js("location.origin.replace('http:', 'HTTP:') + '/a/../cb.html'")
+        .as_string()
+        .unwrap();
+    let options = js(&format!(
+        r#"({{ appid: "{APPID}", scene: 1, templateId: "T", redirectUrl: {typed:?} }})"#
+    ));
+    let link = authorize(options).unwrap();
+    let sent = js("encodeURIComponent(location.origin + '/cb.html')")
+        .as_string()
+        .unwrap();
+    assert!(link.contains(&["&redirect_url=", &sent, "&"].concat()), "{link}");
 }
 
 #[wasm_bindgen_test]
@@ -377,13 +644,12 @@ fn authorize_refuses_other_origins_foreign_domains_and_outside_wechat() {
         r#"({{ appid: "{APPID}", scene: 1, templateId: "T", redirectUrl: "https://elsewhere.example/cb" }})"#
     ));
     let error = authorize(other).unwrap_err();
-    assert!(get(&error, "message").as_string().unwrap().contains("sessionStorage"));
+    assert!(get(&error, "message").as_string().unwrap().contains("same origin"));
     assert_eq!(code(error), "invalid_redirect_url");
     assert_eq!(
         code(authorize(auth_options(1, ", businessDomain: 'shop.example.com'")).unwrap_err()),
         "domain_mismatch"
     );
-    assert!(authorize(auth_options(1, ", businessDomain: location.hostname")).is_ok());
     assert_eq!(
         code(authorize(auth_options(1, ", requireWeChat: true")).unwrap_err()),
         "not_in_wechat"
@@ -392,7 +658,29 @@ fn authorize_refuses_other_origins_foreign_domains_and_outside_wechat() {
         code(authorize(auth_options(1, ", ttlSeconds: 0")).unwrap_err()),
         "invalid_option"
     );
-    assert!(origin().starts_with("http"));
+    assert_eq!(
+        js("sessionStorage.length + localStorage.length"),
+        0,
+        "nothing stored for a refusal"
+    );
+    assert!(authorize(auth_options(1, ", businessDomain: location.hostname")).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn the_package_keeps_a_bounded_number_of_records() {
+    reset();
+    js("localStorage.setItem('app:theme', 'dark')");
+    for scene in 0..60 {
+        authorize(auth_options(scene, "")).unwrap();
+    }
+    let ours = |area: &str| {
+        js(&format!(
+            "Object.keys({area}).filter(k => k.startsWith('wxsub:')).length"
+        ))
+    };
+    assert_eq!(ours("sessionStorage"), 20);
+    assert_eq!(ours("localStorage"), 20);
+    assert_eq!(js("localStorage.getItem('app:theme')"), "dark");
 }
 
 #[wasm_bindgen_test]
@@ -400,7 +688,7 @@ fn parse_callback_gives_typed_fields() {
     let parsed = parse_callback("?openid=o1&template_id=T&action=confirm&scene=12&reserved=r".into()).unwrap();
     assert_eq!(
         JSON::stringify(&parsed).unwrap(),
-        r#"{"action":"confirm","templateId":"T","scene":12,"reserved":"r","openid":"o1"}"#
+        r#"{"action":"confirm","openid":"o1","templateId":"T","scene":12,"reserved":"r"}"#
     );
     assert_eq!(
         code(parse_callback("?action=confirm".into()).unwrap_err()),
@@ -410,16 +698,24 @@ fn parse_callback_gives_typed_fields() {
         code(parse_callback("?template_id=T&action=ok&scene=1&reserved=r".into()).unwrap_err()),
         "invalid_param"
     );
+    assert_eq!(code(parse_callback("?from=menu".into()).unwrap_err()), "no_callback");
     assert_eq!(code(parse_callback(JsValue::UNDEFINED).unwrap_err()), "invalid_option");
 }
 
 #[wasm_bindgen_test]
 fn recognises_wechat() {
-    let ua = "Mozilla/5.0 (Linux; Android 13) MicroMessenger/8.0.42.2460(0x28002A35) NetType/WIFI".to_owned();
-    assert!(is_wechat(Some(ua.clone())));
-    assert_eq!(wechat_version(Some(ua)), "8.0.42.2460");
-    assert!(!is_wechat(None), "headless Chromium is not WeChat");
-    assert!(wechat_version(None).is_null());
+    let ua = JsValue::from("Mozilla/5.0 (Linux; Android 13) MicroMessenger/8.0.42.2460(0x28002A35) NetType/WIFI");
+    assert!(is_wechat(ua.clone()).unwrap());
+    assert_eq!(wechat_version(ua).unwrap(), "8.0.42.2460");
+    assert!(
+        !is_wechat(JsValue::UNDEFINED).unwrap(),
+        "headless Chromium is not WeChat"
+    );
+    assert!(wechat_version(JsValue::NULL).unwrap().is_null());
+    for bad in ["5", "true", "Symbol()", "({})", "5n", "new String('MicroMessenger/8')"] {
+        assert_eq!(code(is_wechat(js(bad)).unwrap_err()), "invalid_option", "{bad}");
+        assert_eq!(code(wechat_version(js(bad)).unwrap_err()), "invalid_option", "{bad}");
+    }
 }
 
 #[wasm_bindgen_test]
@@ -428,23 +724,14 @@ async fn a_callback_handled_in_another_tab_is_a_replay_here() {
     let calls = stub_fetch(plan("[]"));
     let link = authorize(auth_options(9, "")).unwrap();
     let query = wechat_callback(&link, "confirm");
+    let reserved = nonce_of(&query);
     // This tab's sessionStorage keeps the pending record; another tab moves the shared localStorage copy on.
-    let pending = js("JSON.stringify(Object.entries(sessionStorage))")
-        .as_string()
-        .unwrap();
+    let pending = stored("sessionStorage", &reserved).unwrap();
     handle(&query, "").await.unwrap();
-    js(&format!(
-        "sessionStorage.clear(); for (const [k, v] of JSON.parse({pending:?})) sessionStorage.setItem(k, v)"
-    ));
-    assert!(js("Object.values(sessionStorage)[0]")
-        .as_string()
-        .unwrap()
-        .contains("state=pending"));
+    js(&format!("sessionStorage.setItem('wxsub:{reserved}', {pending:?})"));
+    assert!(stored("sessionStorage", &reserved).unwrap().contains(" pending "));
     let here = handle(&query, "").await.unwrap();
-    assert_eq!(
-        (get(&here, "replayed"), get(&here, "delivered")),
-        (JsValue::TRUE, JsValue::TRUE)
-    );
+    assert_eq!(pair(&here, "replayed", "delivered"), (JsValue::TRUE, JsValue::TRUE));
     assert_eq!(calls.length(), 1, "the grant another tab delivered is not posted again");
 }
 
@@ -459,7 +746,7 @@ async fn allow_after_cancel_on_the_consent_page_is_a_grant() {
     );
     let granted = handle(&wechat_callback(&link, "confirm"), "").await.unwrap();
     assert_eq!(
-        (get(&granted, "status"), get(&granted, "replayed")),
+        pair(&granted, "status", "replayed"),
         (JsValue::from("granted"), JsValue::FALSE)
     );
     assert_eq!(calls.length(), 1);

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use wx_subscribemsg::callback::wechat_answer;
-use wx_subscribemsg::{Action, AppId, Callback, Link, RedirectUrl, Reserved, Scene, TemplateId};
+use wx_subscribemsg::{Answer, AppId, Callback, HttpUrl, Link, OpenId, Reserved, Scene, TemplateId};
 
 proptest! {
     /// Whatever arrives in the address bar, parsing returns Ok or a typed error; it never panics.
@@ -40,24 +40,27 @@ proptest! {
             appid: AppId::parse("wxaba38c7f163da69b").unwrap(),
             scene: Scene::new(scene).unwrap(),
             template_id: TemplateId::parse(&template).unwrap(),
-            redirect_url: RedirectUrl::parse(&redirect).unwrap(),
+            redirect_url: HttpUrl::parse(&redirect).unwrap(),
             reserved: Reserved::parse(&reserved).unwrap(),
         }
-        .to_url(None)
-        .unwrap();
+        .to_url(None);
 
         // What WeChat reads from the link, and what it sends back.
         let query = link.split_once('?').unwrap().1.strip_suffix("#wechat_redirect").unwrap();
         let sent: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-        prop_assert_eq!(&sent.iter().find(|(k, _)| k == "redirect_url").unwrap().1, &redirect);
-        let action = if confirm { Action::Confirm } else { Action::Cancel };
-        let back = wechat_answer(&link, action, &openid).unwrap();
+        // The URL as sent is the normalised one, and normalising it again changes nothing.
+        let sent_url = &sent.iter().find(|(k, _)| k == "redirect_url").unwrap().1;
+        let checked = HttpUrl::parse(&redirect).unwrap();
+        prop_assert_eq!(sent_url.as_str(), checked.as_str());
+        prop_assert_eq!(HttpUrl::parse(sent_url).unwrap(), checked);
+        let back = wechat_answer(&link, confirm.then_some(openid.as_str())).unwrap();
 
         let cb = Callback::parse(&back).unwrap();
-        prop_assert_eq!(cb.action, if confirm { Action::Confirm } else { Action::Cancel });
+        let answer = if confirm { Answer::Confirm(OpenId::parse(&openid).unwrap()) } else { Answer::Cancel };
+        prop_assert_eq!(&cb.answer, &answer);
         prop_assert_eq!(cb.scene.get() as i64, scene);
         prop_assert_eq!(cb.template_id.as_str(), template.as_str());
         prop_assert_eq!(cb.reserved.as_str(), reserved.as_str());
-        prop_assert_eq!(cb.openid.map(|o| o.as_str().to_owned()), confirm.then_some(openid));
+        prop_assert_eq!(Callback::parse(&cb.to_query()).unwrap(), cb);
     }
 }

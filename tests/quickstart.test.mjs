@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/browsers.mjs';
+import { serveFiles } from '../www/lib/static.mjs';
 import { appWithPackage } from './packed-app.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,7 +21,6 @@ const blocks = Object.fromEntries(
 );
 const page = (body, head = '') =>
   `<!doctype html>\n<html><head><meta charset="utf-8">${head}</head><body>\n${body}</body></html>\n`;
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 
 let app;
 let browser;
@@ -40,6 +40,7 @@ after(async () => {
 /** Serves `dir` and records the grants posted to /api/wechat/grants. */
 async function serve(dir) {
   const grants = [];
+  const files = serveFiles({ root: dir });
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     if (req.method === 'POST' && url.pathname === '/api/wechat/grants') {
@@ -54,12 +55,7 @@ async function serve(dir) {
         });
       return;
     }
-    const name = url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
-    const file = path.join(dir, path.normalize(decodeURIComponent(name)).replace(/^(\.\.[/\\])+/, ''));
-    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory())
-      return res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-    fs.createReadStream(file).pipe(res);
+    files(req, res);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -11,12 +11,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createApiSimulator } from './lib/api-simulator.mjs';
+import { SEND_API_PATH, SIMULATOR_STATE_PATH, WXAPI_MOUNT, createApiSimulator } from './lib/api-simulator.mjs';
 import { ConfigError, ROOT_DIR, WWW_DIR, describeConfig, loadConfig } from './lib/config.mjs';
 import { createFaultSwitch } from './lib/faults.mjs';
 import { openGrantStore } from './lib/grant-store.mjs';
-import { sendHtml, sendJson } from './lib/http.mjs';
-import { INBOX_PATH, createInbox } from './lib/inbox.mjs';
+import { sendError, sendHtml, sendJson } from './lib/http.mjs';
+import { FOLLOW_PATH, INBOX_PATH, createInbox } from './lib/inbox.mjs';
+import { ANY_METHOD, createRouter } from './lib/router.mjs';
 import { SEND_PATH, SENDS_PATH, createSender, openSendLog } from './lib/send.mjs';
 import { FAULTS_PATH, GRANTS_PATH, createSink } from './lib/sink.mjs';
 import { SIMULATOR_PATH, createSimulator } from './lib/simulator.mjs';
@@ -58,17 +59,27 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
     inboxUrl: INBOX_PATH,
   });
 
-  const handlers = [
-    async (req, res, url) => {
-      if (url.pathname !== '/config.json') return false;
-      sendJson(res, 200, publicConfig());
-      return true;
-    },
-    createSimulator(config, { state: wechat, log }),
-    createSink(config, { store, faults, log }),
-    createSender({ grants: store, sends, pkg, apiBase: () => apiBase, accessToken, log }),
-    createApiSimulator(config, { state: wechat, log }),
-    createInbox(config, { state: wechat, realApi: Boolean(config.wxApiBase), log }),
+  const simulator = createSimulator(config, { state: wechat, log });
+  const sink = createSink(config, { store, faults, log });
+  const sender = createSender({ grants: store, sends, pkg, apiBase: () => apiBase, accessToken, log });
+  const wxapi = createApiSimulator(config, { state: wechat, log });
+  const inbox = createInbox(config, { state: wechat, realApi: Boolean(config.wxApiBase), log });
+
+  // Every route of the server; a method a route does not list gets 405 with Allow.
+  const route = createRouter({
+    '/config.json': { GET: (req, res) => sendJson(res, 200, publicConfig()) },
+    [SIMULATOR_PATH]: { GET: simulator.show, POST: simulator.decide },
+    [GRANTS_PATH]: { GET: sink.listGrants, POST: sink.postGrant },
+    [FAULTS_PATH]: { GET: sink.showFaults, PUT: sink.setFaults, POST: sink.setFaults, DELETE: sink.clearFaults },
+    [SEND_PATH]: { POST: sender.postSend },
+    [SENDS_PATH]: { GET: sender.listSends },
+    [WXAPI_MOUNT + SEND_API_PATH]: { [ANY_METHOD]: wxapi.send },
+    [SIMULATOR_STATE_PATH]: { GET: wxapi.showState },
+    [INBOX_PATH]: { GET: inbox.show },
+    [FOLLOW_PATH]: { POST: inbox.follow },
+  });
+  // Then files, for GET and HEAD: the first that has the path serves it.
+  const files = [
     // The business-domain verification file WeChat asks for (MP_verify_*.txt), kept in DATA_DIR.
     createStaticHandler({
       root: config.dataDir,
@@ -82,10 +93,11 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://localhost');
-      for (const handle of handlers) {
-        if (await handle(req, res, url)) return;
+      if (await route(req, res, url)) return;
+      for (const serve of files) {
+        if (await serve(req, res, url)) return;
       }
-      if (url.pathname.startsWith('/api/')) sendJson(res, 404, { error: 'not_found', message: `no ${url.pathname}` });
+      if (url.pathname.startsWith('/api/')) sendError(res, 404, 'not_found', `no ${url.pathname}`);
       else if (url.pathname.startsWith('/pkg/'))
         sendHtml(
           res,
@@ -95,8 +107,7 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
       else sendHtml(res, 404, notFoundPage('There is no such page.'));
     } catch (err) {
       log(`error: ${req.method} ${req.url}: ${err.stack ?? err}`);
-      if (!res.headersSent)
-        sendJson(res, 500, { error: 'internal', message: 'the demo server failed; see its console' });
+      if (!res.headersSent) sendError(res, 500, 'internal', 'the demo server failed; see its console');
       else res.destroy();
     }
   });

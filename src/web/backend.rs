@@ -68,15 +68,18 @@ pub fn build_send_request(
         o.string("title", Error::InvalidTitle)?,
         o.string("content", Error::InvalidContent)?,
     );
-    let (color, url) = (o.opt_string("color")?, o.opt_string("url")?);
+    let (color, url) = (
+        o.opt_string("color", Error::InvalidColor)?,
+        o.opt_string("url", Error::InvalidUrl)?,
+    );
     let miniprogram: Option<Options> = o
-        .opt_object::<JsValue>("miniprogram")?
+        .opt_value("miniprogram", Error::InvalidMiniprogram, JsValue::is_object)?
         .map(|v| Options::new(v, "miniprogram"))
         .transpose()?;
     let (mp_appid, mp_pagepath) = match &miniprogram {
         Some(mp) => (
             Some(mp.string("appid", Error::InvalidMiniprogram)?),
-            mp.opt_string("pagepath")?,
+            mp.opt_string("pagepath", Error::InvalidMiniprogram)?,
         ),
         None => (None, None),
     };
@@ -104,7 +107,7 @@ pub fn build_send_request(
         if let Some(pagepath) = &mp.pagepath {
             set(&value, "pagepath", pagepath.into());
         }
-        set(&body, "miniprogram", value);
+        set(&body, "miniprogram", value.into());
     }
     set(&body, "scene", request.scene.to_decimal().into());
     set(&body, "title", request.title.as_str().into());
@@ -112,8 +115,8 @@ pub fn build_send_request(
     if let Some(color) = &request.data.content.color {
         set(&content, "color", color.into());
     }
-    set(&body, "data", object(&[("content", content)]));
-    Ok(body)
+    set(&body, "data", object(&[("content", content.into())]).into());
+    Ok(body.into())
 }
 
 /// What an errcode of the send API means and what to do about it.
@@ -132,7 +135,8 @@ pub fn explain_errcode(#[wasm_bindgen(unchecked_param_type = "number")] errcode:
         ("meaning", row.meaning.into()),
         ("action", row.action.into()),
         ("retry", row.retry.as_str().into()),
-    ]))
+    ])
+    .into())
 }
 
 #[cfg(test)]

@@ -1,148 +1,190 @@
-//! The synchronous half of `handleCallback()` and `retryDeliveries()`, exported for `js/delivery.js`,
-//! which does the asynchronous half (fetch, timers). These exports start with `_`: they are the
-//! package's internals, not its API, and its `.d.ts` does not list them.
+//! The synchronous half of `handleCallback()` and `retryDeliveries()`, exported for `js/delivery.js`, which
+//! does the asynchronous half (fetch, timers) and binds these exports under the same names. They are the
+//! package's internals, not its API: its `.d.ts` does not list them, yet they check their arguments like
+//! every export.
 //!
-//! Why the split: an async executor in wasm (wasm-bindgen-futures and the fetch bindings) cost 9.3 KB
-//! gzip of a module users download on a phone (5 KB net of the JS that replaced it), and bought no
-//! correctness a promise chain lacks.
-//! Everything that decides stays here: option checks, verification, the records, what an answer means.
+//! The split: wasm decides what an answer means and what is stored (the options, the verification, the
+//! records, the verdict on each HTTP answer, the typed errors); JS decides when to try and when to stop
+//! (attempts, timeouts, backoff) and shares one POST per grant on a page. An async executor in wasm
+//! (wasm-bindgen-futures and the fetch bindings) cost 9.3 KB gzip of a module users download on a phone
+//! (5 KB net of the JS that replaced it), and bought no correctness a promise chain lacks.
 
-use js_sys::{Array, JSON};
+use js_sys::{Array, Function, JSON};
 use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 
+use super::address;
 use super::options::Options;
 use super::storage::Stores;
-use super::{clean_address, now_ms, object, set};
+use super::{now_ms, object, set};
 use crate::callback::Callback;
-use crate::delivery::{backoff_ms, verdict, Verdict};
 use crate::error::{Error, Result};
 use crate::flow;
-use crate::record::{Grant, State};
+use crate::http_url::HttpUrl;
+use crate::ledger::Kept;
+use crate::params::Reserved;
+use crate::record::{Record, State};
+use crate::verdict::{verdict, Verdict};
 
-/// `grantEndpoint`, `headers`, `credentials`, `retries`, `timeoutMs` and `retryDelayMs`, checked and with
-/// their defaults.
-#[wasm_bindgen(js_name = _deliveryOptions, skip_typescript)]
-pub fn delivery_options(options: JsValue) -> Result<JsValue, JsValue> {
+/// Checks the options of `handleCallback()` and `retryDeliveries()` and returns them with their defaults:
+/// `{ url, credentials, retries, timeoutMs, retryDelayMs, cleanUrl, headers?, fetch?, query? }`, `url` being
+/// `grantEndpoint` resolved against the page. Called before anything is recorded.
+#[wasm_bindgen(js_name = checkOptions, skip_typescript)]
+pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
     let options = Options::new(options, "options")?;
-    let url = options.string("grantEndpoint", Error::InvalidOption("grantEndpoint"))?;
-    if url.is_empty() {
-        return Err(Error::InvalidOption("grantEndpoint").into());
-    }
+    let endpoint = options.string("grantEndpoint", Error::InvalidOption("grantEndpoint"))?;
+    let page = web_sys::window().and_then(|w| w.location().href().ok());
+    // An endpoint fetch cannot reach would keep every grant owed forever: refuse it now.
+    let url =
+        HttpUrl::parse_with_base(&endpoint, page.as_deref()).map_err(|_| Error::InvalidOption("grantEndpoint"))?;
     let credentials = options
-        .opt_string("credentials")?
+        .opt_string("credentials", Error::InvalidOption("credentials"))?
         .unwrap_or_else(|| "same-origin".into());
     if !["same-origin", "include", "omit"].contains(&credentials.as_str()) {
         return Err(Error::InvalidOption("credentials").into());
     }
-    let headers: Option<JsValue> = options.opt_object("headers")?;
+    let headers = options.opt_value("headers", Error::InvalidOption("headers"), JsValue::is_object)?;
     // Refuse now what fetch would refuse, rather than after the grant is recorded.
     if let Some(h) = &headers {
         Headers::new_with_str_sequence_sequence(h).map_err(|_| Error::InvalidOption("headers"))?;
     }
     let out = object(&[
-        ("url", url.into()),
+        ("url", url.as_str().into()),
         ("credentials", credentials.into()),
         ("retries", options.opt_u32("retries", 3, 0..=10)?.into()),
         ("timeoutMs", options.opt_u32("timeoutMs", 8000, 1..=120_000)?.into()),
         ("retryDelayMs", options.opt_u32("retryDelayMs", 500, 0..=60_000)?.into()),
+        ("cleanUrl", options.opt_bool("cleanUrl", true)?.into()),
     ]);
-    if let Some(h) = headers {
-        set(&out, "headers", h);
-    }
-    Ok(out)
-}
-
-/// Verifies the callback (`query`, or the page's own `location.search`), records the answer and cleans the
-/// address. Returns `{ result, post? }`: the result as JS sees it, and the grant to post when one is owed.
-#[wasm_bindgen(js_name = _verifyCallback, skip_typescript)]
-pub fn verify_callback(options: JsValue) -> Result<JsValue, JsValue> {
-    let options = Options::new(options, "options")?;
-    // Every option is read before anything is recorded.
-    let clean_url = options.opt_bool("cleanUrl", true)?;
-    let query = match options.opt_string("query")? {
-        Some(query) => query,
-        None => web_sys::window()
-            .and_then(|w| w.location().search().ok())
-            .unwrap_or_default(),
-    };
-    let callback = Callback::parse(&query)?;
-    let stores = Stores::open();
-    let verified = flow::verify(&callback, &stores.ledger(), now_ms())?;
-    if clean_url {
-        clean_address(&verified.record);
-    }
-    let record = &verified.record;
-    let result = object(&[
-        ("templateId", record.template_id.as_str().into()),
-        ("scene", record.scene.get().into()),
-        ("replayed", verified.replayed.into()),
-    ]);
-    // verify() leaves only these two kinds of record: granted (delivered or not) and cancelled.
-    if let State::Granted { openid, delivered } = &record.state {
-        set(&result, "status", "granted".into());
-        set(&result, "openid", openid.as_str().into());
-        set(&result, "delivered", (*delivered).into());
-    } else {
-        set(&result, "status", "cancelled".into());
-    }
-    let out = object(&[("result", result)]);
-    if let Some(grant) = record.undelivered_grant() {
-        set(&out, "post", post(&verified.key, &grant));
-    }
-    Ok(out)
-}
-
-/// Records the answer to one attempt (an HTTP status, or 0 for no answer): true when delivered, false to
-/// try again; a final refusal is recorded and thrown as `backend_rejected`.
-#[wasm_bindgen(js_name = _settleGrant, skip_typescript)]
-pub fn settle_grant(key: &str, status: u16) -> Result<bool, JsValue> {
-    let verdict = verdict(status);
-    let stores = Stores::open();
-    let ledger = stores.ledger();
-    if let Some(mut record) = ledger.get(key)? {
-        flow::settle(&ledger, key, &mut record, verdict)?;
-    }
-    match verdict {
-        Verdict::Delivered => Ok(true),
-        Verdict::Retry => Ok(false),
-        Verdict::Rejected(status) => Err(Error::BackendRejected(status).into()),
-    }
-}
-
-/// Every grant still owed to the backend, as posts.
-#[wasm_bindgen(js_name = _owedGrants, skip_typescript)]
-pub fn owed_grants() -> Result<JsValue, JsValue> {
-    let stores = Stores::open();
-    let posts = Array::new();
-    for (key, record) in stores.ledger().records()? {
-        if let Some(grant) = record.undelivered_grant() {
-            posts.push(&post(&key, &grant));
+    let optional = [
+        ("headers", headers),
+        (
+            "fetch",
+            options.opt_value("fetch", Error::InvalidOption("fetch"), |v| {
+                v.is_instance_of::<Function>()
+            })?,
+        ),
+        (
+            "query",
+            options
+                .opt_string("query", Error::InvalidOption("query"))?
+                .map(JsValue::from),
+        ),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            set(&out, name, value);
         }
     }
+    Ok(out.into())
+}
+
+/// Finds the callback (`query` when a string, else the page's address, or the marker a cleaned address keeps),
+/// verifies it and records the answer. Returns `{ result, post?, address }`: the result as JS sees it, the
+/// grant to post when one is owed, and what [`clean_address`] needs.
+#[wasm_bindgen(js_name = recordCallback, skip_typescript)]
+pub fn record_callback(query: JsValue) -> Result<JsValue, JsValue> {
+    let callback = match query.as_string() {
+        Some(query) => Callback::parse(&query)?,
+        None if query.is_undefined() => address::page_callback()?,
+        None => return Err(Error::InvalidOption("query").into()),
+    };
+    let stores = Stores::open();
+    let verified = flow::verify(&callback, &stores.ledger(), now_ms())?;
+    let record = &verified.record;
+    let result = object(&[
+        (
+            "status",
+            if record.state == State::Cancelled {
+                "cancelled"
+            } else {
+                "granted"
+            }
+            .into(),
+        ),
+        ("templateId", record.link.template_id.as_str().into()),
+        ("scene", record.link.scene.get().into()),
+        ("reserved", record.link.reserved.as_str().into()),
+        ("replayed", verified.replayed.into()),
+        ("late", record.late().into()),
+    ]);
+    // verify() leaves a record cancelled, owed or delivered; only a grant has an openid and a delivery.
+    if let State::Owed(openid) | State::Delivered(openid) = &record.state {
+        set(&result, "openid", openid.as_str().into());
+        set(&result, "delivered", matches!(record.state, State::Delivered(_)).into());
+        set(&result, "kept", kept(record, verified.kept).into());
+    }
+    let address = object(&[("callback", callback.to_query().into())]);
+    if let Some(fragment) = record.link.redirect_url.fragment() {
+        set(&address, "fragment", fragment.into());
+    }
+    let out = object(&[("result", result.into()), ("address", address.into())]);
+    if record.owed().is_some() {
+        set(&out, "post", post(record));
+    }
+    Ok(out.into())
+}
+
+/// Cleans the landing page's address after `recordCallback` (its `address`): WeChat's parameters go, the
+/// redirect URL's fragment comes back, and the history entry is marked so that a reload replays the callback.
+#[wasm_bindgen(js_name = cleanAddress, skip_typescript)]
+pub fn clean_address(address: JsValue) -> Result<(), JsValue> {
+    let options = Options::new(address, "address")?;
+    let callback = options.string("callback", Error::InvalidOption("callback"))?;
+    let fragment = options.opt_string("fragment", Error::InvalidOption("fragment"))?;
+    address::clean(&callback, fragment.as_deref());
+    Ok(())
+}
+
+/// Records the answer to one POST of the grant for `reserved`: an HTTP status, 300 for a redirect, 0 for no
+/// answer. Returns `{ delivered, kept }`; a final refusal is recorded and thrown as `backend_rejected`.
+#[wasm_bindgen(js_name = recordAnswer, skip_typescript)]
+pub fn record_answer(reserved: JsValue, status: JsValue) -> Result<JsValue, JsValue> {
+    let reserved = Reserved::parse(&reserved.as_string().ok_or(Error::InvalidOption("reserved"))?)?;
+    let status = status
+        .as_f64()
+        .filter(|s| s.fract() == 0.0 && (0.0..=999.0).contains(s))
+        .ok_or(Error::InvalidOption("status"))? as u16;
+    let verdict = verdict(status);
+    let stores = Stores::open();
+    let kept = flow::settle(&stores.ledger(), &reserved, verdict, now_ms());
+    match verdict {
+        Verdict::Rejected(status) => Err(Error::BackendRejected(status).into()),
+        verdict => {
+            let delivered = verdict == Verdict::Delivered;
+            Ok(object(&[
+                ("delivered", delivered.into()),
+                ("kept", (delivered || kept.local).into()),
+            ])
+            .into())
+        }
+    }
+}
+
+/// Every grant still owed to the backend in this browser's storage, as posts.
+#[wasm_bindgen(js_name = owedGrants, skip_typescript)]
+pub fn owed_grants() -> Result<JsValue, JsValue> {
+    let stores = Stores::open();
+    let posts: Array = stores.ledger().owed()?.iter().map(post).collect();
     Ok(posts.into())
 }
 
-/// The wait before retry number `retry`.
-#[wasm_bindgen(js_name = _backoffMs, skip_typescript)]
-pub fn backoff(retry: u32, base_ms: u32) -> u32 {
-    backoff_ms(retry, base_ms)
+/// True when the grant is safe beyond this tab: delivered, or saved in localStorage for a later visit.
+fn kept(record: &Record, kept: Kept) -> bool {
+    matches!(record.state, State::Delivered(_)) || kept.local
 }
 
-/// `{ key, idempotencyKey, body }`, the body being `{"appid","openid","template_id","scene","reserved"}`:
-/// WeChat's names, serialised by the browser.
-fn post(key: &str, grant: &Grant<'_>) -> JsValue {
+/// `{ reserved, body }`, the body being `{"appid","openid","template_id","scene","reserved"}`: WeChat's names,
+/// serialised by the browser. The nonce is also the POST's `Idempotency-Key`: one grant, one key.
+fn post(record: &Record) -> JsValue {
+    let link = &record.link;
     let body = object(&[
-        ("appid", grant.appid.as_str().into()),
-        ("openid", grant.openid.as_str().into()),
-        ("template_id", grant.template_id.as_str().into()),
-        ("scene", grant.scene.get().into()),
-        ("reserved", grant.reserved.as_str().into()),
+        ("appid", link.appid.as_str().into()),
+        ("openid", record.owed().map(|o| o.as_str()).unwrap_or_default().into()),
+        ("template_id", link.template_id.as_str().into()),
+        ("scene", link.scene.get().into()),
+        ("reserved", link.reserved.as_str().into()),
     ]);
     let json = JSON::stringify(&body).map(JsValue::from).unwrap_or_default();
-    object(&[
-        ("key", key.into()),
-        ("idempotencyKey", grant.reserved.as_str().into()),
-        ("body", json),
-    ])
+    object(&[("reserved", link.reserved.as_str().into()), ("body", json)]).into()
 }

@@ -1,7 +1,11 @@
 //! The browser shell: the functions the npm package exports, converting JS values to the core's types
-//! and back, and reaching storage, crypto and history. No flow logic lives here; the network I/O is in
-//! `js/delivery.js` (see `delivery`).
+//! and back, and reaching storage, crypto, the address and history. No flow logic lives here; the network
+//! I/O is in `js/delivery.js`, around this module's `delivery` exports.
+//!
+//! Every export takes `JsValue`s and checks them, so any JS value gets a typed `SubscribeError` (or the
+//! documented value), never a trap: a panic or a bad pointer in wasm would kill the module for the page.
 
+mod address;
 #[cfg(feature = "backend")]
 mod backend;
 pub mod delivery;
@@ -12,13 +16,12 @@ mod storage;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::address;
-use crate::callback::Callback;
+use crate::callback::{Answer, Callback};
 use crate::error::{Error, Result};
-use crate::flow::{self, Context, Request, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
-use crate::link::Link;
+use crate::flow::{self, Request, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
+use crate::link;
+use crate::nonce;
 use crate::params::Reserved;
-use crate::record::Record;
 use crate::ua;
 use options::Options;
 use storage::Stores;
@@ -33,7 +36,7 @@ export interface LinkOptions {
   scene: number;
   /** One-time subscription template ID. */
   templateId: string;
-  /** Absolute http(s) landing page; a fragment (hash route) is allowed. */
+  /** Absolute http(s) landing page; a fragment (hash route) is allowed. Sent normalised, as the browser would. */
   redirectUrl: string;
   /** The CSRF nonce: 1 to 128 of A-Z a-z 0-9. */
   reserved: string;
@@ -46,11 +49,11 @@ export interface AuthorizeOptions {
   appid: string;
   scene: number;
   templateId: string;
-  /** Must have the current page's origin: the nonce lives in this origin's sessionStorage. */
+  /** Must have the current page's origin: the nonce lives in this origin's storage. */
   redirectUrl: string;
   /** Registered business domain (a host name); when given, redirectUrl's host must equal it. */
   businessDomain?: string;
-  /** Seconds the user has to answer on WeChat's consent page (1..86400, default 600). */
+  /** Seconds in which an answer is on time (1..86400, default 600); a later answer is accepted as late. */
   ttlSeconds?: number;
   authorizeUrl?: string;
   /** Refuse with not_in_wechat outside the WeChat client (default false). */
@@ -58,111 +61,18 @@ export interface AuthorizeOptions {
 }
 
 /** A well-formed callback, not yet verified. */
-export interface CallbackParams {
-  action: 'confirm' | 'cancel';
-  /** Present exactly when action is 'confirm'. */
-  openid?: string;
-  templateId: string;
-  scene: number;
-  reserved: string;
-}
-
-/** Where and how grants are posted. */
-export interface DeliveryOptions {
-  /** URL the grant is POSTed to as JSON {appid, openid, template_id, scene, reserved}. */
-  grantEndpoint: string;
-  /** Extra request headers (e.g. a CSRF token of your site). */
-  headers?: HeadersInit;
-  /** fetch credentials mode (default 'same-origin'). */
-  credentials?: RequestCredentials;
-  /** Retries after the first attempt on 408, 429, 5xx, network errors and timeouts (0..10, default 3). */
-  retries?: number;
-  /** Per-attempt timeout in ms (default 8000). */
-  timeoutMs?: number;
-  /** Wait before the first retry in ms, doubled each time (default 500). */
-  retryDelayMs?: number;
-}
-
-/** Options of handleCallback(). */
-export interface HandleCallbackOptions extends DeliveryOptions {
-  /** The callback's query string (default location.search). */
-  query?: string;
-  /** Remove WeChat's parameters from the address bar and restore redirectUrl's fragment (default true). */
-  cleanUrl?: boolean;
-}
-
-/** The user allowed one message. */
-export interface GrantedResult {
-  status: 'granted';
-  openid: string;
-  templateId: string;
-  scene: number;
-  /** The grant endpoint acknowledged it; when false it stays stored for retryDeliveries(). */
-  delivered: boolean;
-  /** This callback had been handled before; this is its first outcome. */
-  replayed: boolean;
-}
-
-/** The user declined. */
-export interface CancelledResult {
-  status: 'cancelled';
-  templateId: string;
-  scene: number;
-  replayed: boolean;
-}
-
-export type CallbackResult = GrantedResult | CancelledResult;
-
-/**
- * Verifies the callback on the landing page, posts the grant to grantEndpoint (retrying 408, 429, 5xx,
- * network errors and timeouts), and cleans the address. Concurrent calls for one callback share one POST.
- */
-export function handleCallback(options: HandleCallbackOptions): Promise<CallbackResult>;
-
-/**
- * Posts every grant still owed to the backend (from this tab's sessionStorage or any tab's localStorage
- * copy). Call it on any page load, or from a "try again" button.
- */
-export function retryDeliveries(options: DeliveryOptions): Promise<RetryResult>;
-
-/** Counts after retryDeliveries(). */
-export interface RetryResult {
-  delivered: number;
-  /** Still undelivered (kept for the next try). */
-  pending: number;
-  /** Refused by the backend for good. */
-  rejected: number;
-}
-
-export type SubscribeErrorCode =
-  | 'invalid_appid' | 'invalid_scene' | 'invalid_template_id' | 'invalid_reserved' | 'invalid_redirect_url'
-  | 'invalid_option' | 'domain_mismatch' | 'not_in_wechat' | 'storage_unavailable' | 'crypto_unavailable'
-  | 'missing_param' | 'duplicate_param' | 'invalid_param' | 'unknown_reserved' | 'expired'
-  | 'template_mismatch' | 'scene_mismatch' | 'backend_rejected' | 'invalid_openid' | 'invalid_title'
-  | 'invalid_content' | 'invalid_color' | 'invalid_url' | 'invalid_miniprogram';
-
-/** What every function of this package throws or rejects with. */
-export interface SubscribeError extends Error {
-  name: 'SubscribeError';
-  code: SubscribeErrorCode;
-}
+export type CallbackParams =
+  | { action: 'confirm'; openid: string; templateId: string; scene: number; reserved: string }
+  | { action: 'cancel'; templateId: string; scene: number; reserved: string };
 "#;
 
 /// Builds the authorization link from given parameters, `reserved` included. Pure: stores nothing.
 #[wasm_bindgen(js_name = buildLink)]
 pub fn build_link(#[wasm_bindgen(unchecked_param_type = "LinkOptions")] options: JsValue) -> Result<String, JsValue> {
     let options = Options::new(options, "options")?;
-    let (appid, scene, template_id, redirect_url) = options.link_fields()?;
-    let reserved = Reserved::parse(&options.string("reserved", Error::InvalidReserved)?)?;
-    let authorize_url = options.opt_string("authorizeUrl")?;
-    Ok(Link {
-        appid,
-        scene,
-        template_id,
-        redirect_url,
-        reserved,
-    }
-    .to_url(authorize_url.as_deref())?)
+    let link = options.link(|| Reserved::parse(&options.string("reserved", Error::InvalidReserved)?))?;
+    let authorize_url = authorize_url(&options)?;
+    Ok(link.to_url(authorize_url.as_ref()))
 }
 
 /// Generates the nonce, stores the pending subscription and returns the link to navigate to.
@@ -171,60 +81,66 @@ pub fn authorize(
     #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
 ) -> Result<String, JsValue> {
     let options = Options::new(options, "options")?;
-    let (appid, scene, template_id, redirect_url) = options.link_fields()?;
     let request = Request {
-        appid,
-        scene,
-        template_id,
-        redirect_url,
-        business_domain: options.opt_string("businessDomain")?,
+        link: options.link(|| nonce::generate(getrandom::fill))?,
+        business_domain: options.opt_string("businessDomain", Error::InvalidOption("businessDomain"))?,
         ttl_seconds: options.opt_u32("ttlSeconds", DEFAULT_TTL_SECONDS, 1..=MAX_TTL_SECONDS)?,
-        authorize_url: options.opt_string("authorizeUrl")?,
+        authorize_url: authorize_url(&options)?,
     };
     if options.opt_bool("requireWeChat", false)? && !ua::is_wechat(&user_agent()) {
         return Err(Error::NotInWechat.into());
     }
-    let window = web_sys::window().ok_or(Error::StorageUnavailable)?;
-    let origin = window.location().origin().map_err(|_| Error::StorageUnavailable)?;
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
     let stores = Stores::open();
-    let cx = Context {
-        ledger: &stores.ledger(),
-        page_origin: &origin,
-        now_ms: now_ms(),
-        fill: getrandom::fill,
-    };
-    Ok(flow::authorize(request, cx)?)
+    Ok(flow::authorize(request, &stores.ledger(), &origin, now_ms())?)
 }
 
-/// Parses a callback query string. Pure: checks form, not authenticity.
+fn authorize_url(options: &Options) -> Result<Option<crate::HttpUrl>> {
+    let input = options.opt_string("authorizeUrl", Error::InvalidOption("authorizeUrl"))?;
+    input.map(|url| link::authorize_url(&url)).transpose()
+}
+
+/// Parses a callback query string (or a whole URL). Pure: checks form, not authenticity.
 #[wasm_bindgen(js_name = parseCallback, unchecked_return_type = "CallbackParams")]
 pub fn parse_callback(#[wasm_bindgen(unchecked_param_type = "string")] query: JsValue) -> Result<JsValue, JsValue> {
     let cb = Callback::parse(&query.as_string().ok_or(Error::InvalidOption("query"))?)?;
-    let out = object(&[
-        ("action", cb.action.as_str().into()),
-        ("templateId", cb.template_id.as_str().into()),
-        ("scene", cb.scene.get().into()),
-        ("reserved", cb.reserved.as_str().into()),
-    ]);
-    if let Some(openid) = &cb.openid {
+    let out = object(&[("action", cb.answer.action().into())]);
+    if let Answer::Confirm(openid) = &cb.answer {
         set(&out, "openid", openid.as_str().into());
     }
-    Ok(out)
+    set(&out, "templateId", cb.template_id.as_str().into());
+    set(&out, "scene", cb.scene.get().into());
+    set(&out, "reserved", cb.reserved.as_str().into());
+    Ok(out.into())
 }
 
-/// True inside WeChat's own browser (not WeCom). Defaults to `navigator.userAgent`.
+/// True inside WeChat's own browser (not WeCom). Reads `navigator.userAgent` when `userAgent` is absent.
 #[wasm_bindgen(js_name = isWeChat)]
-pub fn is_wechat(#[wasm_bindgen(js_name = userAgent)] user_agent: Option<String>) -> bool {
-    ua::is_wechat(&user_agent.unwrap_or_else(self::user_agent))
+pub fn is_wechat(
+    #[wasm_bindgen(js_name = userAgent, unchecked_optional_param_type = "string | null")] user_agent: JsValue,
+) -> Result<bool, JsValue> {
+    Ok(ua::is_wechat(&user_agent_or_own(user_agent)?))
 }
 
 /// WeChat's version from the user agent (e.g. "8.0.42.2460"), or null outside WeChat.
 #[wasm_bindgen(js_name = weChatVersion, unchecked_return_type = "string | null")]
-pub fn wechat_version(#[wasm_bindgen(js_name = userAgent)] user_agent: Option<String>) -> JsValue {
-    match ua::wechat_version(&user_agent.unwrap_or_else(self::user_agent)) {
+pub fn wechat_version(
+    #[wasm_bindgen(js_name = userAgent, unchecked_optional_param_type = "string | null")] user_agent: JsValue,
+) -> Result<JsValue, JsValue> {
+    Ok(match ua::wechat_version(&user_agent_or_own(user_agent)?) {
         Some(version) => version.into(),
         None => JsValue::NULL,
+    })
+}
+
+/// A user agent passed in, or the browser's own when absent; anything but a string is `invalid_option`.
+fn user_agent_or_own(value: JsValue) -> Result<String> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(user_agent());
     }
+    value.as_string().ok_or(Error::InvalidOption("userAgent"))
 }
 
 fn user_agent() -> String {
@@ -237,29 +153,14 @@ pub(crate) fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// Replaces the address without WeChat's parameters and with the original fragment. Best effort: a
-/// page whose history refuses still has its outcome.
-pub(crate) fn clean_address(record: &Record) {
-    let Some(window) = web_sys::window() else { return };
-    let location = window.location();
-    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
-        return;
-    };
-    let url = address::clean(&path, &search, record.redirect_url.fragment());
-    if let Ok(history) = window.history() {
-        let state = history.state().unwrap_or(JsValue::NULL);
-        let _ = history.replace_state_with_url(&state, "", Some(&url));
-    }
-}
-
-pub(crate) fn object(fields: &[(&str, JsValue)]) -> JsValue {
-    let out: JsValue = Object::new().into();
+pub(crate) fn object(fields: &[(&str, JsValue)]) -> Object {
+    let out = Object::new();
     for (name, value) in fields {
         set(&out, name, value.clone());
     }
     out
 }
 
-pub(crate) fn set(target: &JsValue, name: &str, value: JsValue) {
+pub(crate) fn set(target: &Object, name: &str, value: JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(name), &value);
 }

@@ -104,7 +104,8 @@ describe('subscribe flow', () => {
       await page.reload();
       let shown = await waitForResult(page);
       assert.equal(shown.state, 'granted', 'a reload of the cleaned page shows the result again');
-      assert.equal(await page.getByTestId('result-restored').isVisible(), true);
+      assert.equal(shown.replayed, 'true', 'as a replay of the first outcome');
+      assert.equal(await page.getByTestId('result-replayed').isVisible(), true);
       assert.equal((await sink.grants()).length, 1);
 
       await page.goBack();

@@ -137,7 +137,7 @@ describe('/api/send against the simulator', () => {
     ['an ftp url', { url: 'ftp://example.com/x' }, 400, 'invalid_url'],
     ['a relative url', { url: '/orders/1' }, 400, 'invalid_url'],
     ['a miniprogram with a bad appid', { miniprogram: { appid: 'wx1' } }, 400, 'invalid_miniprogram'],
-    ['a miniprogram that is a string', { miniprogram: 'wx0123456789abcdef' }, 400, 'invalid_option'],
+    ['a miniprogram that is a string', { miniprogram: 'wx0123456789abcdef' }, 400, 'invalid_miniprogram'],
     ['an unknown field (a typo of color)', { colour: '#173177' }, 400, 'invalid_option'],
     ['no reserved', { reserved: undefined }, 400, 'invalid_reserved'],
     ['a reserved with a dash', { reserved: 'abc-def' }, 400, 'invalid_reserved'],
@@ -450,6 +450,57 @@ describe('/api/send: unreachable API, restarts, no package', () => {
       }
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('values the package accepts pass every part of the demo: uppercase AppIDs, a 128-character template', async () => {
+    // Each part checked these with its own copy of WeChat's rules, and the copies had drifted.
+    const appid = 'wxABA38C7F163DA69B';
+    const template = `${'T'.repeat(127)}_`;
+    const server = await startInProcess({ APPID: appid, TEMPLATE_ID: template }, { pkgDir: PKG_DIR });
+    try {
+      const reserved = 'UpperCaseFlow1';
+      const link = new URL(
+        pkg.buildLink({
+          appid,
+          scene: 10000,
+          templateId: template,
+          redirectUrl: new URL('/callback.html', server.url).href,
+          reserved,
+          authorizeUrl: new URL('/mp/subscribemsg', server.url).href,
+        }),
+      );
+      const consent = await fetch(link);
+      assert.equal(consent.status, 200, 'the consent simulator shows the link');
+      const allowed = await fetch(new URL('/mp/subscribemsg', server.url), {
+        method: 'POST',
+        body: new URLSearchParams([...link.searchParams, ['decision', 'confirm']]),
+        headers: { Cookie: consent.headers.get('set-cookie').split(';')[0] },
+        redirect: 'manual',
+      });
+      assert.equal(allowed.status, 303, 'the consent simulator takes the decision');
+      const callback = pkg.parseCallback(new URL(allowed.headers.get('location')).search);
+      const delivered = await fetch(new URL('/api/grants', server.url), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': reserved },
+        body: JSON.stringify({
+          appid,
+          openid: callback.openid,
+          template_id: template,
+          scene: callback.scene,
+          reserved,
+        }),
+      });
+      assert.equal(delivered.status, 201, 'the sink stores the grant');
+      const sent = await send(server.url, {
+        reserved,
+        title: 'Shipped',
+        content: 'It arrives tomorrow.',
+        miniprogram: { appid, pagepath: 'pages/order?id=1' },
+      });
+      assert.deepEqual([sent.status, sent.body.errcode], [200, 0], 'the send API simulator delivers it');
+    } finally {
+      await server.stop();
     }
   });
 

@@ -111,6 +111,7 @@ describe('consent simulator', () => {
     ['a redirect_url with credentials', { redirect_url: 'http://user:pw@127.0.0.1/callback.html' }, 'redirect_url'],
     ['reserved with a dash', { reserved: 'abc-def' }, 'reserved'],
     ['reserved of 129 characters', { reserved: 'a'.repeat(129) }, 'reserved'],
+    ['an empty reserved (the package would refuse the callback)', { reserved: '' }, 'reserved'],
   ];
   for (const [name, over, param] of invalid) {
     test(`refuses ${name} (400, names ${param})`, async () => {

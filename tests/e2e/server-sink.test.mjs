@@ -70,7 +70,7 @@ describe('grant sink', () => {
   test('the same Idempotency-Key with another grant is a 409 conflict', async () => {
     const response = await post(server.url, grant({ scene: 1001 }));
     assert.equal(response.status, 409);
-    assert.equal(response.body.error, 'idempotency_conflict');
+    assert.equal(response.body.error.code, 'idempotency_conflict');
     assert.equal((await server.sink.grants()).length, 1);
   });
 
@@ -113,7 +113,7 @@ describe('grant sink', () => {
       const [body, options] = args();
       const response = await post(server.url, body, options);
       assert.equal(response.status, status);
-      assert.equal(response.body.error, error);
+      assert.equal(response.body.error.code, error);
     });
   }
 

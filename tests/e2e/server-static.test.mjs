@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError, loadConfig, parseFaults } from '../../www/lib/config.mjs';
+import { serveFiles } from '../../www/lib/static.mjs';
 import { APPID, ROOT, TEMPLATE_A, TEMPLATE_B, startDemo, startInProcess, tempDataDir } from './harness.mjs';
 
 describe('static files', () => {
@@ -122,6 +124,35 @@ describe('static files', () => {
   });
 });
 
+describe('serveFiles: the static file server for tests and benches', () => {
+  test('serves each directory at its mount with its MIME type, 404 for the rest, nothing outside', async () => {
+    const pkgDir = tempDataDir();
+    const siteDir = tempDataDir();
+    fs.writeFileSync(path.join(pkgDir, 'm_bg.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    fs.writeFileSync(path.join(siteDir, 'index.html'), '<!doctype html><title>home</title>');
+    fs.writeFileSync(path.join(siteDir, 'app.js'), 'export {};');
+    const server = http.createServer(serveFiles({ root: pkgDir, mount: '/pkg/' }, { root: siteDir }));
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const get = (pathname) => fetch(`http://127.0.0.1:${server.address().port}${pathname}`);
+    try {
+      const types = async (pathname) => [
+        (await get(pathname)).status,
+        (await get(pathname)).headers.get('content-type'),
+      ];
+      assert.deepEqual(await types('/pkg/m_bg.wasm'), [200, 'application/wasm']);
+      assert.deepEqual(await types('/'), [200, 'text/html; charset=utf-8']);
+      assert.deepEqual(await types('/app.js'), [200, 'text/javascript; charset=utf-8']);
+      for (const pathname of ['/nope.js', '/pkg/nope.wasm', '/pkg/..%2findex.html', '/%2e%2e/%2e%2e/etc/passwd']) {
+        assert.equal((await get(pathname)).status, 404, pathname);
+      }
+    } finally {
+      server.close();
+      fs.rmSync(pkgDir, { recursive: true, force: true });
+      fs.rmSync(siteDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('configuration', () => {
   test('defaults', () => {
     const config = loadConfig({});
@@ -174,6 +205,14 @@ describe('configuration', () => {
     assert.equal(config.dataDir, path.resolve('relative/dir'));
     assert.equal(config.authorizeUrl, 'https://mp.weixin.qq.com/mp/subscribemsg');
     assert.deepEqual(config.faults, { queue: [503, 'reset'], down: 500 });
+  });
+
+  test('APPID and TEMPLATE_ID take what the package takes: uppercase hex digits, template ids of 65..128 characters', () => {
+    const long = 'T'.repeat(128);
+    const config = loadConfig({ APPID: 'wxABA38C7F163DA69B', TEMPLATE_ID: `${'a'.repeat(65)},${long}` });
+    assert.equal(config.appid, 'wxABA38C7F163DA69B');
+    assert.deepEqual(config.templateIds, ['a'.repeat(65), long]);
+    assert.throws(() => loadConfig({ TEMPLATE_ID: `${long}x` }), /TEMPLATE_ID "T+x" is not a template id/);
   });
 
   test('every invalid variable is reported at once', () => {
@@ -241,7 +280,7 @@ describe('the CLI: node www/server.mjs', () => {
     const { code, output } = await run(['www/server.mjs'], { APPID: 'not-an-appid', PORT: '0', DATA_DIR: dataDir });
     fs.rmSync(dataDir, { recursive: true, force: true });
     assert.equal(code, 1);
-    assert.match(output, /APPID must be "wx" followed by 16 lowercase hex digits/);
+    assert.match(output, /APPID must be "wx" followed by 16 hex digits/);
   });
 
   test('a port in use exits 1 and says to set PORT', async () => {

@@ -1,4 +1,4 @@
-// The landing page refuses what it must: forged or tampered callbacks, malformed ones, expired ones
+// The landing page refuses what it must: forged or tampered callbacks, malformed ones
 // (typed error on screen, nothing stored), and the genuine callback still succeeds afterwards. The
 // pending subscription survives a lost sessionStorage through its localStorage copy.
 import assert from 'node:assert/strict';
@@ -88,21 +88,20 @@ describe('callback verification', () => {
     );
   });
 
-  test('an expired pending subscription (short TTL): expired on screen, no grant', async () => {
+  test('a late Allow (after a short TTL) is a grant, marked late on screen', async () => {
     await suite.scenario(async ({ page, context, base, sink }) => {
       // Playwright's clock stands in for a user who waits on the consent page: no real sleeping.
       await context.clock.install();
       await openSubscribePage(page, base, { ttl: 1 });
-      assert.match(await page.getByTestId('ttl-hook').textContent(), /expires after 1 s/);
+      assert.match(await page.getByTestId('ttl-hook').textContent(), /after 1 s/);
       await subscribe(page, { scene: 1000 });
-      await context.clock.fastForward(2000);
+      await context.clock.fastForward(60 * 60 * 1000);
       const result = await decide(page, 'confirm');
-      assert.equal(result.state, 'error');
-      assert.equal(result.code, 'expired');
-      assert.equal(result.errorCode, 'expired');
-      await screenshot(page, '09-landing-expired');
-      assert.equal((await sink.grants()).length, 0);
-      assert.equal((await sink.stats()).posts, 0);
+      assert.equal(result.state, 'granted');
+      assert.equal(result.delivered, 'true');
+      assert.equal(await page.getByTestId('result-late').isVisible(), true);
+      await screenshot(page, '09-landing-late');
+      assert.equal((await sink.grants()).length, 1);
     });
   });
 

@@ -27,7 +27,9 @@ const link: string = buildLink({
   reserved: 'abc123',
 });
 const callback = parseCallback('?template_id=T&action=cancel&scene=3&reserved=r');
-const openid: string | undefined = callback.openid;
+// @ts-expect-error openid exists only on a confirm: narrow on action first
+const unnarrowed: string = callback.openid;
+const openid: string | null = callback.action === 'confirm' ? callback.openid : null;
 
 // @ts-expect-error a misspelt option is refused, not ignored
 buildSendRequest({ ...message, colour: '#173177' });
@@ -46,4 +48,4 @@ export function refusal(): SubscribeError['code'] | null {
     return (err as SubscribeError).code;
   }
 }
-export const used = [scene, retry, link, openid, isWeChat('x'), weChatVersion('x'), authorize, wrong];
+export const used = [scene, retry, link, openid, unnarrowed, isWeChat('x'), weChatVersion('x'), authorize, wrong];

@@ -1,11 +1,12 @@
 // The landing page WeChat returns to: handleCallback() checks the answer against the subscription
-// started here, delivers a granted one to the grant sink and cleans the address bar. The result is
-// also kept in history.state, so a reload or back/forward shows it again once the address is clean.
-// After a delivered grant, the send card (send.mjs) lets the demo backend push its one message.
-import { $, errorText, loadConfig, loadPackage, mountSinkPanel, setText, short } from './demo.mjs';
+// started here, delivers a granted one to the grant sink and cleans the address bar. A reload or
+// back/forward to the cleaned address calls it again and gets the first outcome as a replay; a visit
+// without a callback shows the page's neutral state. After a delivered grant, the send card (send.mjs)
+// lets the demo backend push its one message.
+import { $, errorText, loadConfig, loadPackage, mountSinkPanel, setText } from './demo.mjs';
+import { short } from './short-id.mjs';
 import { mountSendCard } from './send.mjs';
 
-const CALLBACK_PARAMS = ['openid', 'template_id', 'action', 'scene', 'reserved'];
 const result = $('[data-testid="result"]');
 
 const config = await loadConfig();
@@ -27,7 +28,7 @@ function show(selector, visible) {
   $(selector).hidden = !visible;
 }
 
-function render(outcome, { restored = false } = {}) {
+function render(outcome) {
   const granted = outcome.status === 'granted';
   result.dataset.state = outcome.status;
   result.dataset.replayed = String(Boolean(outcome.replayed));
@@ -51,8 +52,9 @@ function render(outcome, { restored = false } = {}) {
     delivered.className = outcome.delivered ? 'yes' : 'no';
   }
   show('[data-testid="retry-box"]', granted && !outcome.delivered);
-  show('[data-testid="result-replayed"]', Boolean(outcome.replayed) && !restored);
-  show('[data-testid="result-restored"]', restored);
+  show('[data-testid="not-kept"]', granted && !outcome.delivered && !outcome.kept);
+  show('[data-testid="result-replayed"]', Boolean(outcome.replayed));
+  show('[data-testid="result-late"]', Boolean(outcome.late));
   const next = $('[data-testid="subscribe-another"]');
   next.hidden = false;
   next.className = `button ${granted && !outcome.delivered ? 'secondary' : 'primary'}`;
@@ -61,9 +63,7 @@ function render(outcome, { restored = false } = {}) {
   next.textContent = granted ? 'Subscribe another scene' : 'Subscribe again';
   next.href = `/?${new URLSearchParams({ template: outcome.templateId, scene: String(scene) })}`;
   // The grant reached the backend: it may send its one message now.
-  sendCard.show(
-    granted && outcome.delivered && outcome.reserved ? { reserved: outcome.reserved, scene: outcome.scene } : null,
-  );
+  sendCard.show(granted && outcome.delivered ? { reserved: outcome.reserved, scene: outcome.scene } : null);
 }
 
 function renderError(err) {
@@ -84,19 +84,14 @@ function renderEmpty() {
   setText('[data-testid="result-text"]', 'This page shows the answer WeChat sends back after you subscribe.');
 }
 
-/**
- * A structured-cloneable copy of a Result, for history.state. `reserved` (read from the callback
- * address, verified by handleCallback) names the grant for the demo backend's /api/send.
- */
-function plain({ status, openid, templateId, scene, delivered, replayed }, reserved) {
-  return status === 'granted'
-    ? { status, openid, templateId, scene, delivered, replayed, reserved }
-    : { status, templateId, scene, replayed };
-}
-
-/** Keeps the outcome in this history entry, for reloads and back/forward after the URL is cleaned. */
-function remember(outcome) {
-  history.replaceState({ ...(history.state ?? {}), wxsubDemoResult: outcome }, '', location.href);
+/** Handles the page's callback (or replays the one its cleaned address carried) and shows the outcome. */
+async function land() {
+  try {
+    render(await pkg.handleCallback({ grantEndpoint: config.grantEndpoint }));
+  } catch (err) {
+    if (err.code === 'no_callback') renderEmpty();
+    else renderError(err);
+  }
 }
 
 $('[data-testid="retry"]').addEventListener('click', async (event) => {
@@ -114,11 +109,8 @@ $('[data-testid="retry"]').addEventListener('click', async (event) => {
       (rejected ? ` Our server refused ${rejected}.` : '');
     box.dataset.delivered = String(delivered);
     box.dataset.pending = String(pending);
-    if (pending === 0) {
-      const outcome = { ...history.state?.wxsubDemoResult, delivered: true };
-      remember(outcome);
-      render(outcome);
-    }
+    // The outcome again, now with the delivery the retry made.
+    if (pending === 0) await land();
   } catch (err) {
     box.textContent = `${errorText(err)} (${err.code ?? err.name}: ${err.message})`;
   } finally {
@@ -127,24 +119,6 @@ $('[data-testid="retry"]').addEventListener('click', async (event) => {
   }
 });
 
-const query = new URLSearchParams(location.search);
-if (CALLBACK_PARAMS.some((name) => query.has(name))) {
-  try {
-    const reserved = query.get('reserved');
-    const outcome = plain(await pkg.handleCallback({ grantEndpoint: config.grantEndpoint }), reserved);
-    remember(outcome);
-    render(outcome);
-  } catch (err) {
-    remember({ status: 'error', code: err.code, name: err.name, message: err.message });
-    renderError(err);
-  }
-} else if (history.state?.wxsubDemoResult?.status === 'error') {
-  renderError(history.state.wxsubDemoResult);
-  show('[data-testid="result-restored"]', true);
-} else if (history.state?.wxsubDemoResult) {
-  render(history.state.wxsubDemoResult, { restored: true });
-} else {
-  renderEmpty();
-}
+await land();
 showAddress();
 sink.refresh();

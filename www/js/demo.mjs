@@ -1,5 +1,6 @@
 // What both demo pages share: the server's configuration, loading the package, the environment
 // card (WeChat or not), friendly texts for the package's error codes, and the grant-sink panel.
+import { short } from './short-id.mjs';
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -7,11 +8,6 @@ export function setText(selector, text) {
   const node = $(selector);
   if (node) node.textContent = text;
   return node;
-}
-
-export function short(id) {
-  const s = String(id ?? '');
-  return s.length > 16 ? `${s.slice(0, 6)}…${s.slice(-6)}` : s;
 }
 
 export async function loadConfig() {
@@ -89,11 +85,11 @@ const ERROR_TEXTS = {
   invalid_option: 'An option given to the package is not valid.',
   invalid_reserved: 'The request’s security token is not valid.',
   crypto_unavailable: 'This browser cannot generate the security token the subscription needs.',
+  no_callback: 'This page shows the answer WeChat sends back after you subscribe.',
   missing_param: 'This address is not a complete subscription response.',
   duplicate_param: 'This address repeats a subscription parameter.',
   invalid_param: 'This address holds an invalid subscription parameter.',
   unknown_reserved: 'This response does not belong to a subscription started in this browser.',
-  expired: 'The subscription request expired. Please subscribe again.',
   template_mismatch: 'The response names another message template than the one requested.',
   scene_mismatch: 'The response names another scene than the one requested.',
   backend_rejected: 'Our server refused this subscription.',
@@ -103,7 +99,6 @@ export function errorText(err) {
   return ERROR_TEXTS[err?.code] ?? 'Something went wrong.';
 }
 
-/** The grant sink panel: its fault switch and what it stored. Returns { refresh }. */
 const SINK_PANEL = `
   <h2>Demo backend · grant sink</h2>
   <p class="sink-status" data-testid="sink-status"><span class="dot"></span><span>…</span></p>
@@ -117,6 +112,7 @@ const SINK_PANEL = `
     <ul class="grant-list" data-testid="grant-list"></ul>
   </details>`;
 
+/** The grant sink panel: its fault switch and what it stored. Returns { refresh }. */
 export function mountSinkPanel(config, container = $('[data-testid="sink"]')) {
   container.innerHTML = SINK_PANEL;
   const status = $('[data-testid="sink-status"]');

@@ -1,7 +1,8 @@
 // The H5 page: pick a template and a scene, press Subscribe -> authorize() -> go to the consent page.
 // Test hook: ?ttl=SECONDS (how long the started subscription stays valid); ?scene= and ?template=
 // prefill the form (the landing page's "Subscribe another scene" uses them).
-import { $, errorText, loadConfig, loadPackage, mountSinkPanel, renderEnvironment, setText, short } from './demo.mjs';
+import { $, errorText, loadConfig, loadPackage, mountSinkPanel, renderEnvironment, setText } from './demo.mjs';
+import { short } from './short-id.mjs';
 
 const config = await loadConfig();
 mountSinkPanel(config);
@@ -26,7 +27,7 @@ const ttlSeconds = query.has('ttl') ? Number(query.get('ttl')) : 600;
 if (query.has('ttl')) {
   const hook = $('[data-testid="ttl-hook"]');
   hook.hidden = false;
-  hook.textContent = `Test hook: a started subscription expires after ${query.get('ttl')} s.`;
+  hook.textContent = `Test hook: an answer counts as late after ${query.get('ttl')} s.`;
 }
 
 function showError(err) {

@@ -10,7 +10,9 @@
 // It is written independently of the package on purpose: it checks what buildSendRequest produces.
 // GET /wxapi/simulator shows its state (users, permits, messages, call counts) for tests and curious people.
 import crypto from 'node:crypto';
-import { methodNotAllowed, readBody, sendJson, HttpError } from './http.mjs';
+import { sendJson } from './http.mjs';
+import { parseJson, readBody } from './request-body.mjs';
+import { httpUrl, isAppId, isColor, isContent, isPagepath, isSceneText, isTitle } from './wechat-rules.mjs';
 
 export const WXAPI_MOUNT = '/wxapi';
 export const SEND_API_PATH = '/cgi-bin/message/template/subscribe';
@@ -27,11 +29,6 @@ export const ERRMSG = Object.freeze({
   47001: 'data format error',
   47003: 'argument invalid!',
 });
-
-const SCENE_RE = /^(?:0|[1-9][0-9]{0,4})$/;
-const COLOR_RE = /^#[0-9A-Fa-f]{6}$/;
-const APPID_RE = /^wx[0-9a-f]{16}$/;
-const chars = (s) => [...s].length; // code points: "15 characters" means 15 Chinese characters too
 
 /** WeChat appends a request id to every errmsg. */
 function rid() {
@@ -54,35 +51,22 @@ export function checkSendBody(body, { templateIds, knows }) {
   if (typeof body.template_id !== 'string' || !templateIds.includes(body.template_id)) return { errcode: 40037 };
   const invalid = (field) => ({ errcode: 47003, detail: `${field} invalid` });
   // WeChat documents scene as a string; the simulator insists, so a number sent by mistake shows up here.
-  if (typeof body.scene !== 'string' || !SCENE_RE.test(body.scene) || Number(body.scene) > 10000)
-    return invalid('scene');
-  if (typeof body.title !== 'string' || chars(body.title) < 1 || chars(body.title) > 15) return invalid('title');
+  if (!isSceneText(body.scene)) return invalid('scene');
+  if (!isTitle(body.title)) return invalid('title');
   const content = body.data?.content;
-  if (content === null || typeof content !== 'object' || typeof content.value !== 'string')
+  if (content === null || typeof content !== 'object' || !isContent(content.value))
     return invalid('data.content.value');
-  if (chars(content.value) < 1 || chars(content.value) > 200) return invalid('data.content.value');
-  if (content.color !== undefined && (typeof content.color !== 'string' || !COLOR_RE.test(content.color)))
-    return invalid('data.content.color');
-  if (body.url !== undefined) {
-    let url = null;
-    try {
-      url = new URL(body.url);
-    } catch {
-      /* invalid */
-    }
-    if (typeof body.url !== 'string' || !url || !/^https?:$/.test(url.protocol)) return invalid('url');
-  }
+  if (content.color !== undefined && !isColor(content.color)) return invalid('data.content.color');
+  if (body.url !== undefined && !httpUrl(body.url)) return invalid('url');
   const mp = body.miniprogram;
   if (mp !== undefined) {
-    if (mp === null || typeof mp !== 'object' || typeof mp.appid !== 'string' || !APPID_RE.test(mp.appid))
-      return invalid('miniprogram.appid');
-    if (mp.pagepath !== undefined && (typeof mp.pagepath !== 'string' || mp.pagepath === ''))
-      return invalid('miniprogram.pagepath');
+    if (mp === null || typeof mp !== 'object' || !isAppId(mp.appid)) return invalid('miniprogram.appid');
+    if (mp.pagepath !== undefined && !isPagepath(mp.pagepath)) return invalid('miniprogram.pagepath');
   }
   const message = {
     openid: body.touser,
     template_id: body.template_id,
-    scene: String(Number(body.scene)),
+    scene: body.scene,
     title: body.title,
     content: content.value,
     ...(content.color !== undefined && { color: content.color }),
@@ -99,7 +83,10 @@ function sameSecret(a, b) {
   return crypto.timingSafeEqual(digest(a), digest(b));
 }
 
-/** config: { templateIds, simAccessToken }; state: the simulated WeChat (wechat-state.mjs). */
+/**
+ * Handlers of WXAPI_MOUNT + SEND_API_PATH (send, for every method: WeChat answers 43002 itself) and
+ * SIMULATOR_STATE_PATH (showState). config: { templateIds, simAccessToken }; state: the simulated WeChat.
+ */
 export function createApiSimulator(config, { state, log = () => {} }) {
   const stats = { calls: 0, byErrcode: {} };
 
@@ -123,13 +110,9 @@ export function createApiSimulator(config, { state, log = () => {} }) {
       log('wxapi: 40001 wrong access_token');
       return answer(res, wxAnswer(40001));
     }
-    let body;
-    try {
-      body = JSON.parse(await readBody(req, 64 * 1024));
-    } catch (err) {
-      if (err instanceof HttpError || err instanceof SyntaxError) return answer(res, wxAnswer(47001));
-      throw err;
-    }
+    const text = await readBody(req, 64 * 1024);
+    const body = text === null ? undefined : parseJson(text);
+    if (body === undefined) return answer(res, wxAnswer(47001));
     const checked = checkSendBody(body, { templateIds: config.templateIds, knows: state.knows });
     if (!checked.message) {
       log(`wxapi: ${checked.errcode} ${checked.detail ?? ERRMSG[checked.errcode]}`);
@@ -146,17 +129,9 @@ export function createApiSimulator(config, { state, log = () => {} }) {
     return answer(res, wxAnswer(0));
   }
 
-  return async function handleApiSimulator(req, res, url) {
-    if (url.pathname === WXAPI_MOUNT + SEND_API_PATH) {
-      await send(req, res, url);
-      return true;
-    }
-    if (url.pathname === SIMULATOR_STATE_PATH) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') methodNotAllowed(res, ['GET']);
-      else
-        sendJson(res, 200, { ...state.snapshot(), stats: { calls: stats.calls, byErrcode: { ...stats.byErrcode } } });
-      return true;
-    }
-    return false;
-  };
+  function showState(req, res) {
+    sendJson(res, 200, { ...state.snapshot(), stats: { calls: stats.calls, byErrcode: { ...stats.byErrcode } } });
+  }
+
+  return { send, showState };
 }

@@ -1,6 +1,7 @@
 // Configuration of the demo server: environment variables, their defaults and their validation.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAppId, isTemplateId } from './wechat-rules.mjs';
 
 export const WWW_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const ROOT_DIR = path.dirname(WWW_DIR);
@@ -22,8 +23,6 @@ export const DEFAULTS = Object.freeze({
 
 const TOKEN_RE = /^[\x21-\x7e]{1,512}$/;
 
-export const APPID_RE = /^wx[0-9a-f]{16}$/;
-export const TEMPLATE_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const HOSTNAME_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 export class ConfigError extends Error {
@@ -54,8 +53,7 @@ export function loadConfig(env = process.env) {
   };
 
   const appid = get('APPID');
-  if (!APPID_RE.test(appid))
-    problems.push(`APPID must be "wx" followed by 16 lowercase hex digits, got ${JSON.stringify(appid)}`);
+  if (!isAppId(appid)) problems.push(`APPID must be "wx" followed by 16 hex digits, got ${JSON.stringify(appid)}`);
 
   const templateIds = get('TEMPLATE_ID')
     .split(',')
@@ -63,8 +61,8 @@ export function loadConfig(env = process.env) {
     .filter(Boolean);
   if (templateIds.length === 0) problems.push('TEMPLATE_ID must name at least one template id');
   for (const id of templateIds) {
-    if (!TEMPLATE_ID_RE.test(id))
-      problems.push(`TEMPLATE_ID ${JSON.stringify(id)} is not a template id (letters, digits, "-" and "_")`);
+    if (!isTemplateId(id))
+      problems.push(`TEMPLATE_ID ${JSON.stringify(id)} is not a template id (1..128 letters, digits, "-" and "_")`);
   }
 
   const businessDomain = get('BUSINESS_DOMAIN').toLowerCase();

@@ -1,10 +1,7 @@
 // The simulator's two pages, styled after WeChat's own (inline CSS, no downloads): the consent page
 // with Allow / Cancel, and the page explaining why a link was refused.
+import { short } from '../js/short-id.mjs';
 import { escapeHtml } from './http.mjs';
-
-function short(id) {
-  return id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id;
-}
 
 export const WECHAT_STYLE = `
 *{box-sizing:border-box}
@@ -54,8 +51,11 @@ ${body}
 `;
 }
 
-/** fields: the link's parameters, posted back with the choice to formAction. */
-/** following: whether the simulated user follows the account (null: unknown), which decides where the message lands. */
+/**
+ * The consent page for a valid link. fields: the link's parameters, posted back with the choice to
+ * formAction; following: whether the simulated user follows the account (null: unknown), which decides
+ * where the message lands.
+ */
 export function consentPage(link, { openid, inWeChat, formAction, fields, following = null }) {
   const hidden = fields
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)

@@ -1,12 +1,4 @@
-// Small helpers shared by the server's handlers: JSON/HTML answers and bounded request bodies.
-
-export class HttpError extends Error {
-  constructor(status, message, extra = {}) {
-    super(message);
-    this.status = status;
-    this.extra = extra;
-  }
-}
+// Small helpers shared by the server's handlers: JSON, HTML and error answers, HTML escaping, cookies.
 
 export function sendJson(res, status, body, headers = {}) {
   const text = `${JSON.stringify(body, null, 2)}\n`;
@@ -31,39 +23,12 @@ export function sendHtml(res, status, html, headers = {}) {
   res.end(html);
 }
 
-export function methodNotAllowed(res, allowed) {
-  sendJson(
-    res,
-    405,
-    { error: 'method_not_allowed', message: `use ${allowed.join(' or ')}` },
-    { Allow: allowed.join(', ') },
-  );
-}
-
-/** Reads the whole body as a string, refusing more than `limit` bytes with 413. */
-export function readBody(req, limit = 16 * 1024) {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      req.resume();
-      reject(new HttpError(413, `body larger than ${limit} bytes`));
-      return;
-    }
-    const chunks = [];
-    let size = 0;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new HttpError(413, `body larger than ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/**
+ * The demo server's one error body, { error: { code, message }, ...extra }: what the sink, /api/send, the
+ * fault switch, a 404 under /api/, a 405 and a 500 answer (the simulators' pages answer like WeChat instead).
+ */
+export function sendError(res, status, code, message, extra = {}, headers = {}) {
+  sendJson(res, status, { error: { code, message }, ...extra }, headers);
 }
 
 const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

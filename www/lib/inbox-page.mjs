@@ -4,6 +4,7 @@
 // as WeChat's document says. ?chat=account or ?chat=notifications opens a conversation.
 import { WECHAT_STYLE } from './consent-page.mjs';
 import { escapeHtml } from './http.mjs';
+import { isColor } from './wechat-rules.mjs';
 
 export const CHATS = Object.freeze({
   account: 'Service Account',
@@ -57,7 +58,6 @@ main.inbox{padding:0 0 32px}
 .foot{text-align:center;font-size:13px;margin-top:24px}
 `;
 
-const COLOR_RE = /^#[0-9A-Fa-f]{6}$/;
 const time = (iso) => new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
 
 function shell(title, bar, body) {
@@ -81,7 +81,7 @@ ${body}
 }
 
 function messageCard(m, { appid, showFrom }) {
-  const color = COLOR_RE.test(m.color ?? '') ? ` style="color:${m.color}"` : '';
+  const color = isColor(m.color) ? ` style="color:${m.color}"` : '';
   let link = '';
   // WeChat opens the mini program when both are given (url is the fallback for old clients).
   if (m.miniprogram) {

@@ -19,15 +19,16 @@
 // HTTP status: 200 sent; 409 no permit (local or WeChat); 502 WeChat refused otherwise (errcode in
 // the body) or could not be reached (error.code api_unreachable / api_bad_answer); 400/404/413/415
 // for a bad request; 503 when the package is not built.
-import { HttpError, methodNotAllowed, readBody, sendJson } from './http.mjs';
+import { sendError, sendJson } from './http.mjs';
 import { openJsonLog } from './jsonl.mjs';
+import { parseJson, readJson } from './request-body.mjs';
 import { SEND_API_PATH } from './api-simulator.mjs';
+import { isReserved } from './wechat-rules.mjs';
 
 export const SEND_PATH = '/api/send';
 export const SENDS_PATH = '/api/sends';
 export const SENDS_FILE = 'sends.jsonl';
 const FIELDS = ['reserved', 'title', 'content', 'color', 'url', 'miniprogram'];
-const RESERVED_RE = /^[A-Za-z0-9]{1,128}$/;
 
 /** Errcodes after which WeChat's permit for the grant is known to be gone. */
 export const CONSUMING_ERRCODES = Object.freeze([0, 43101]);
@@ -52,11 +53,8 @@ export async function openSendLog(dataDir) {
   };
 }
 
-const problem = (res, status, code, message, extra = {}) =>
-  sendJson(res, status, { error: { code, message }, ...extra });
-
 /**
- * grants: the grant store; sends: the send log; pkg: the package's Node entry
+ * Handlers of SEND_PATH (postSend) and SENDS_PATH (listSends). grants: the grant store; sends: the send log; pkg: the package's Node entry
  * ({ buildSendRequest, explainErrcode }) or null when it is not built; apiBase: WX_API_BASE (or a
  * function returning it: the local simulator's address is known once the server listens);
  * accessToken: WX_ACCESS_TOKEN, which never leaves the server except towards apiBase.
@@ -106,13 +104,8 @@ export function createSender({
         message: `could not reach the send API at ${apiBase}${SEND_API_PATH} (${reason})`,
       };
     }
-    let answer = null;
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      /* below */
-    }
-    if (!answer || !Number.isInteger(answer.errcode)) {
+    const answer = parseJson(text);
+    if (!Number.isInteger(answer?.errcode)) {
       return {
         failure: 'api_bad_answer',
         message: `the send API at ${apiBase}${SEND_API_PATH} answered HTTP ${response.status} without an errcode`,
@@ -123,28 +116,17 @@ export function createSender({
 
   async function postSend(req, res) {
     if (!pkg) {
-      return problem(
+      return sendError(
         res,
         503,
         'package_not_built',
         'the package is not built (pkg/node.js is missing): run `npm run build`, then restart the server',
       );
     }
-    if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
-      return problem(res, 415, 'unsupported_media_type', 'Content-Type must be application/json');
-    }
-    let input;
-    try {
-      input = JSON.parse(await readBody(req));
-    } catch (err) {
-      if (err instanceof HttpError) {
-        res.setHeader('Connection', 'close');
-        return problem(res, err.status, 'body_too_large', err.message);
-      }
-      return problem(res, 400, 'invalid_json', 'the body is not JSON');
-    }
+    const input = await readJson(req, res, 16 * 1024);
+    if (input === undefined) return;
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-      return problem(
+      return sendError(
         res,
         400,
         'invalid_option',
@@ -154,15 +136,15 @@ export function createSender({
     // The package ignores options it does not know; a typo ("colour") would be dropped silently here.
     const unknown = Object.keys(input).filter((k) => !FIELDS.includes(k));
     if (unknown.length)
-      return problem(
+      return sendError(
         res,
         400,
         'invalid_option',
         `unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the fields are ${FIELDS.join(', ')}`,
       );
     const { reserved } = input;
-    if (typeof reserved !== 'string' || !RESERVED_RE.test(reserved)) {
-      return problem(
+    if (!isReserved(reserved)) {
+      return sendError(
         res,
         400,
         'invalid_reserved',
@@ -172,7 +154,7 @@ export function createSender({
 
     await oneAtATime(reserved, async () => {
       const grant = grants.get(reserved);
-      if (!grant) return problem(res, 404, 'unknown_grant', 'no grant is stored under this reserved value');
+      if (!grant) return sendError(res, 404, 'unknown_grant', 'no grant is stored under this reserved value');
 
       const used = sends.usedBy(reserved);
       if (used) {
@@ -202,13 +184,13 @@ export function createSender({
       } catch (err) {
         if (err?.name !== 'SubscribeError') throw err;
         log(`send: 400 ${err.code}`);
-        return problem(res, 400, err.code, err.message);
+        return sendError(res, 400, err.code, err.message);
       }
 
       const result = await callApi(body);
       if (result.failure) {
         log(`send: 502 ${result.message}; the permit stays available`);
-        return problem(
+        return sendError(
           res,
           502,
           result.failure,
@@ -244,19 +226,10 @@ export function createSender({
     });
   }
 
-  return async function handleSend(req, res, url) {
-    if (url.pathname === SEND_PATH) {
-      if (req.method === 'POST') await postSend(req, res);
-      else methodNotAllowed(res, ['POST']);
-      return true;
-    }
-    if (url.pathname === SENDS_PATH) {
-      if (req.method === 'GET' || req.method === 'HEAD') {
-        const reserved = url.searchParams.get('reserved');
-        sendJson(res, 200, { sends: sends.list().filter((s) => !reserved || s.reserved === reserved) });
-      } else methodNotAllowed(res, ['GET']);
-      return true;
-    }
-    return false;
-  };
+  function listSends(req, res, url) {
+    const reserved = url.searchParams.get('reserved');
+    sendJson(res, 200, { sends: sends.list().filter((s) => !reserved || s.reserved === reserved) });
+  }
+
+  return { postSend, listSends };
 }

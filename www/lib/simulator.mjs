@@ -12,15 +12,14 @@
 // - A fragment in redirect_url comes back mangled the way it was reported from WeChat: "#/x"
 //   returns as "#%23/x", after the appended query parameters. The package repairs it.
 import crypto from 'node:crypto';
-import { parseCookies, readBody, sendHtml, methodNotAllowed, HttpError } from './http.mjs';
+import { parseCookies, sendHtml } from './http.mjs';
+import { readForm } from './request-body.mjs';
 import { consentPage, errorPage } from './consent-page.mjs';
-import { APPID_RE } from './config.mjs';
+import { httpUrl, isAppId, isReserved, isSceneText } from './wechat-rules.mjs';
 
 export const SIMULATOR_PATH = '/mp/subscribemsg';
 export const USER_COOKIE = 'wxsim_user';
 const PARAMS = ['action', 'appid', 'scene', 'template_id', 'redirect_url', 'reserved'];
-const SCENE_RE = /^(?:0|[1-9][0-9]{0,4})$/;
-const RESERVED_RE = /^[A-Za-z0-9]{0,128}$/;
 
 /**
  * Checks a consent link's parameters like WeChat does. Returns { ok: true, link } or
@@ -41,7 +40,7 @@ export function validateLink(params, { appid, templateIds, businessDomain }) {
     problems.push({ param: 'action', message: `action must be get_confirm, got ${JSON.stringify(values.action)}` });
 
   if (values.appid === null) missing('appid');
-  else if (!APPID_RE.test(values.appid))
+  else if (!isAppId(values.appid))
     problems.push({
       param: 'appid',
       message: `appid ${JSON.stringify(values.appid)} is not an appid (wx + 16 hex digits)`,
@@ -50,7 +49,7 @@ export function validateLink(params, { appid, templateIds, businessDomain }) {
     problems.push({ param: 'appid', message: `appid ${values.appid} is not the simulated Service Account (${appid})` });
 
   if (values.scene === null) missing('scene');
-  else if (!SCENE_RE.test(values.scene) || Number(values.scene) > 10000) {
+  else if (!isSceneText(values.scene)) {
     problems.push({
       param: 'scene',
       message: `scene must be an integer from 0 to 10000, got ${JSON.stringify(values.scene)}`,
@@ -67,13 +66,8 @@ export function validateLink(params, { appid, templateIds, businessDomain }) {
 
   if (values.redirect_url === null) missing('redirect_url');
   else {
-    let url = null;
-    try {
-      url = new URL(values.redirect_url);
-    } catch {
-      /* reported below */
-    }
-    if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+    const url = httpUrl(values.redirect_url);
+    if (!url) {
       problems.push({
         param: 'redirect_url',
         message: `redirect_url must be an absolute http(s) URL, got ${JSON.stringify(values.redirect_url)}`,
@@ -86,8 +80,11 @@ export function validateLink(params, { appid, templateIds, businessDomain }) {
     }
   }
 
-  if (values.reserved !== null && !RESERVED_RE.test(values.reserved)) {
-    problems.push({ param: 'reserved', message: 'reserved must be at most 128 characters from a-z, A-Z and 0-9' });
+  if (values.reserved !== null && !isReserved(values.reserved)) {
+    problems.push({
+      param: 'reserved',
+      message: 'reserved, when given, must be 1..128 characters from a-z, A-Z and 0-9',
+    });
   }
 
   return problems.length ? { ok: false, problems } : { ok: true, link: values };
@@ -127,57 +124,46 @@ export function simulatedUser(req, res) {
   return fresh;
 }
 
-/** state: the simulated WeChat (wechat-state.mjs), which learns the user and the permit on Allow. */
+/**
+ * Handlers of SIMULATOR_PATH: show (GET, the consent page) and decide (POST, Allow or Cancel). state: the
+ * simulated WeChat (wechat-state.mjs), which learns the user and the permit on Allow.
+ */
 export function createSimulator(config, { state, log = () => {} } = {}) {
-  const user = simulatedUser;
+  async function show(req, res, url) {
+    const result = validateLink(url.searchParams, config);
+    if (!result.ok) {
+      log(`simulator: rejected link (${result.problems.map((p) => p.param).join(', ')})`);
+      return sendHtml(res, 400, errorPage(result.problems));
+    }
+    const openid = openidFor(simulatedUser(req, res), config.appid);
+    await state?.seeUser(openid);
+    const inWeChat = /MicroMessenger\//i.test(req.headers['user-agent'] ?? '');
+    const fields = PARAMS.filter((name) => result.link[name] !== null).map((name) => [name, result.link[name]]);
+    const following = state ? state.isFollowing(openid) : null;
+    const page = consentPage(result.link, { openid, inWeChat, formAction: SIMULATOR_PATH, fields, following });
+    sendHtml(res, 200, page, { 'Referrer-Policy': 'no-referrer' });
+  }
 
-  return async function handleSimulator(req, res, url) {
-    if (url.pathname !== SIMULATOR_PATH) return false;
-    if (req.method === 'GET' || req.method === 'HEAD') {
-      const result = validateLink(url.searchParams, config);
-      if (!result.ok) {
-        log(`simulator: rejected link (${result.problems.map((p) => p.param).join(', ')})`);
-        sendHtml(res, 400, errorPage(result.problems));
-        return true;
-      }
-      const openid = openidFor(user(req, res), config.appid);
-      await state?.seeUser(openid);
-      const inWeChat = /MicroMessenger\//i.test(req.headers['user-agent'] ?? '');
-      const fields = PARAMS.filter((name) => result.link[name] !== null).map((name) => [name, result.link[name]]);
-      const following = state ? state.isFollowing(openid) : null;
-      const page = consentPage(result.link, { openid, inWeChat, formAction: SIMULATOR_PATH, fields, following });
-      sendHtml(res, 200, page, { 'Referrer-Policy': 'no-referrer' });
-      return true;
+  async function decide(req, res) {
+    const form = await readForm(req, res, 8 * 1024);
+    if (!form) return;
+    const decision = form.get('decision');
+    form.delete('decision');
+    const result = validateLink(form, config);
+    if (!result.ok || (decision !== 'confirm' && decision !== 'cancel')) {
+      const problems = result.ok
+        ? [{ param: 'decision', message: 'decision must be confirm or cancel' }]
+        : result.problems;
+      return sendHtml(res, 400, errorPage(problems));
     }
-    if (req.method === 'POST') {
-      let form;
-      try {
-        form = new URLSearchParams(await readBody(req, 8 * 1024));
-      } catch (err) {
-        if (!(err instanceof HttpError)) throw err;
-        sendHtml(res, err.status, errorPage([{ param: 'body', message: err.message }]));
-        return true;
-      }
-      const decision = form.get('decision');
-      form.delete('decision');
-      const result = validateLink(form, config);
-      if (!result.ok || (decision !== 'confirm' && decision !== 'cancel')) {
-        const problems = result.ok
-          ? [{ param: 'decision', message: 'decision must be confirm or cancel' }]
-          : result.problems;
-        sendHtml(res, 400, errorPage(problems));
-        return true;
-      }
-      const openid = openidFor(user(req, res), config.appid);
-      if (decision === 'confirm') await state?.authorize(openid, result.link.template_id, result.link.scene);
-      else await state?.seeUser(openid);
-      const location = callbackLocation(result.link, { action: decision, openid });
-      log(`simulator: ${decision} scene=${result.link.scene} -> ${location.replace(/openid=[^&#]+/, 'openid=…')}`);
-      res.writeHead(303, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
-      res.end();
-      return true;
-    }
-    methodNotAllowed(res, ['GET', 'POST']);
-    return true;
-  };
+    const openid = openidFor(simulatedUser(req, res), config.appid);
+    if (decision === 'confirm') await state?.authorize(openid, result.link.template_id, result.link.scene);
+    else await state?.seeUser(openid);
+    const location = callbackLocation(result.link, { action: decision, openid });
+    log(`simulator: ${decision} scene=${result.link.scene} -> ${location.replace(/openid=[^&#]+/, 'openid=…')}`);
+    res.writeHead(303, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
+    res.end();
+  }
+
+  return { show, decide };
 }

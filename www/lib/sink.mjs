@@ -1,12 +1,12 @@
 // The grant sink: the demo's backend. POST /api/grants checks the grant the package delivers and
 // stores it durably, deduplicated by Idempotency-Key; GET /api/grants lists what was stored.
 // /api/faults is the fault switch that makes POSTs fail on purpose (see faults.mjs).
-import { HttpError, methodNotAllowed, readBody, sendJson } from './http.mjs';
+import { sendError, sendJson } from './http.mjs';
+import { readJson } from './request-body.mjs';
+import { isOpenId, isReserved, isScene } from './wechat-rules.mjs';
 
 export const GRANTS_PATH = '/api/grants';
 export const FAULTS_PATH = '/api/faults';
-const KEY_RE = /^[A-Za-z0-9]{1,128}$/;
-const OPENID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const FIELDS = ['appid', 'openid', 'template_id', 'scene', 'reserved'];
 
 /**
@@ -17,14 +17,11 @@ export function validateGrant(body, key, { appid, templateIds }) {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     return { problems: ['body must be a JSON object'] };
   if (body.appid !== appid) problems.push(`appid must be ${appid}`);
-  if (typeof body.openid !== 'string' || !OPENID_RE.test(body.openid))
-    problems.push('openid must be a string of 1..64 letters, digits, "-" or "_"');
+  if (!isOpenId(body.openid)) problems.push('openid must be a string of 1..64 letters, digits, "-" or "_"');
   if (typeof body.template_id !== 'string' || !templateIds.includes(body.template_id))
     problems.push('template_id must be one of the configured templates');
-  if (!Number.isInteger(body.scene) || body.scene < 0 || body.scene > 10000)
-    problems.push('scene must be a JSON integer from 0 to 10000');
-  if (typeof body.reserved !== 'string' || !KEY_RE.test(body.reserved))
-    problems.push('reserved must be 1..128 letters or digits');
+  if (!isScene(body.scene)) problems.push('scene must be a JSON integer from 0 to 10000');
+  if (!isReserved(body.reserved)) problems.push('reserved must be 1..128 letters or digits');
   else if (body.reserved !== key) problems.push('reserved must equal the Idempotency-Key header');
   if (problems.length) return { problems };
   return { grant: Object.fromEntries(FIELDS.map((f) => [f, body[f]])) };
@@ -32,18 +29,21 @@ export function validateGrant(body, key, { appid, templateIds }) {
 
 const sameGrant = (a, b) => FIELDS.every((f) => a[f] === b[f]);
 
+/** Handlers of GRANTS_PATH (postGrant, listGrants) and FAULTS_PATH (showFaults, setFaults, clearFaults). */
 export function createSink(config, { store, faults, log = () => {} }) {
   const stats = { posts: 0, created: 0, duplicates: 0, rejected: 0, faulted: 0 };
 
+  const reject = (res, status, code, message, extra = {}) => {
+    stats.rejected += 1;
+    log(`sink: ${status} ${code}`);
+    sendError(res, status, code, message, extra);
+  };
+
   async function postGrant(req, res) {
     stats.posts += 1;
-    let text;
-    try {
-      text = await readBody(req);
-    } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
+    const body = await readJson(req, res, 16 * 1024);
+    if (body === undefined) {
       stats.rejected += 1;
-      sendJson(res, err.status, { error: 'body_too_large', message: err.message }, { Connection: 'close' });
       return;
     }
 
@@ -52,35 +52,22 @@ export function createSink(config, { store, faults, log = () => {} }) {
       stats.faulted += 1;
       log(`sink: fault ${fault} injected`);
       if (fault === 'reset') req.socket.destroy();
-      else sendJson(res, fault, { error: 'fault_injected', message: `the fault switch answered ${fault}` });
+      else sendError(res, fault, 'fault_injected', `the fault switch answered ${fault}`);
       return;
     }
 
-    const reject = (status, error, message, extra = {}) => {
-      stats.rejected += 1;
-      log(`sink: ${status} ${error}`);
-      sendJson(res, status, { error, message, ...extra });
-    };
-    if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
-      return reject(415, 'unsupported_media_type', 'Content-Type must be application/json');
-    }
     const key = req.headers['idempotency-key'];
-    if (typeof key !== 'string' || !KEY_RE.test(key)) {
+    if (!isReserved(key)) {
       return reject(
+        res,
         400,
         'invalid_idempotency_key',
         'Idempotency-Key must be 1..128 letters or digits (the reserved value)',
       );
     }
-    let body;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return reject(400, 'invalid_json', 'the body is not JSON');
-    }
     const checked = validateGrant(body, key, config);
     if (checked.problems)
-      return reject(400, 'invalid_grant', checked.problems.join('; '), { problems: checked.problems });
+      return reject(res, 400, 'invalid_grant', checked.problems.join('; '), { problems: checked.problems });
 
     const { created, grant } = await store.put(key, { ...checked.grant, received_at: new Date().toISOString() });
     if (created) {
@@ -92,49 +79,39 @@ export function createSink(config, { store, faults, log = () => {} }) {
       log(`sink: 200 duplicate of scene=${grant.scene}, not stored again`);
       sendJson(res, 200, { status: 'duplicate', grant });
     } else {
-      reject(409, 'idempotency_conflict', 'this Idempotency-Key was already used for a different grant');
+      reject(res, 409, 'idempotency_conflict', 'this Idempotency-Key was already used for a different grant');
     }
   }
 
-  function listGrants(res, url) {
+  function listGrants(req, res, url) {
     const openid = url.searchParams.get('openid');
     const grants = store.list().filter((g) => !openid || g.openid === openid);
     sendJson(res, 200, { grants, stats: { ...stats }, faults: faults.state() });
   }
 
-  async function faultSwitch(req, res) {
-    if (req.method === 'GET') return sendJson(res, 200, faults.state());
-    if (req.method === 'DELETE') {
-      faults.clear();
-      log('sink: fault switch cleared');
-      return sendJson(res, 200, faults.state());
+  async function setFaults(req, res) {
+    const body = await readJson(req, res, 4096);
+    if (body === undefined) return;
+    try {
+      faults.set(body);
+    } catch (err) {
+      return sendError(res, 400, 'invalid_faults', err.message);
     }
-    if (req.method === 'PUT' || req.method === 'POST') {
-      try {
-        faults.set(JSON.parse(await readBody(req, 4096)));
-      } catch (err) {
-        return sendJson(res, err instanceof HttpError ? err.status : 400, {
-          error: 'invalid_faults',
-          message: err.message,
-        });
-      }
-      log(`sink: fault switch set to ${JSON.stringify(faults.state())}`);
-      return sendJson(res, 200, faults.state());
-    }
-    return methodNotAllowed(res, ['GET', 'PUT', 'DELETE']);
+    log(`sink: fault switch set to ${JSON.stringify(faults.state())}`);
+    sendJson(res, 200, faults.state());
   }
 
-  return async function handleSink(req, res, url) {
-    if (url.pathname === GRANTS_PATH) {
-      if (req.method === 'POST') await postGrant(req, res);
-      else if (req.method === 'GET' || req.method === 'HEAD') listGrants(res, url);
-      else methodNotAllowed(res, ['GET', 'POST']);
-      return true;
-    }
-    if (url.pathname === FAULTS_PATH) {
-      await faultSwitch(req, res);
-      return true;
-    }
-    return false;
+  function clearFaults(req, res) {
+    faults.clear();
+    log('sink: fault switch cleared');
+    sendJson(res, 200, faults.state());
+  }
+
+  return {
+    postGrant,
+    listGrants,
+    showFaults: (req, res) => sendJson(res, 200, faults.state()),
+    setFaults,
+    clearFaults,
   };
 }

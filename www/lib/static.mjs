@@ -96,6 +96,23 @@ export function createStaticHandler({ root, mount = '/', allow = () => true }) {
   };
 }
 
+/**
+ * A whole file server for tests and benches: serves each `{ root, mount = '/', allow }` in turn, the
+ * first that has the file, and answers anything else 404. Returns a request listener (req, res); a
+ * caller with routes of its own answers those first and hands the rest to it.
+ */
+export function serveFiles(...dirs) {
+  const handlers = dirs.map(createStaticHandler);
+  return async function serve(req, res) {
+    const url = new URL(req.url, 'http://localhost');
+    for (const handle of handlers) {
+      if (await handle(req, res, url)) return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('not found\n');
+  };
+}
+
 /** The files of www/ that are pages or page assets (not the server, its modules or the data). */
 export function isPublicWwwFile(rel) {
   if (rel === 'server.mjs') return false;

@@ -1,0 +1,32 @@
+/** The stable code of every error this package throws or rejects with (the table in src/error.rs). */
+export type SubscribeErrorCode =
+  | 'invalid_appid'
+  | 'invalid_scene'
+  | 'invalid_template_id'
+  | 'invalid_reserved'
+  | 'invalid_redirect_url'
+  | 'invalid_option'
+  | 'domain_mismatch'
+  | 'not_in_wechat'
+  | 'storage_unavailable'
+  | 'crypto_unavailable'
+  | 'no_callback'
+  | 'missing_param'
+  | 'duplicate_param'
+  | 'invalid_param'
+  | 'unknown_reserved'
+  | 'template_mismatch'
+  | 'scene_mismatch'
+  | 'backend_rejected'
+  | 'invalid_openid'
+  | 'invalid_title'
+  | 'invalid_content'
+  | 'invalid_color'
+  | 'invalid_url'
+  | 'invalid_miniprogram';
+
+/** What every function of this package throws or rejects with: switch on `code`, show `message`. */
+export interface SubscribeError extends Error {
+  name: 'SubscribeError';
+  code: SubscribeErrorCode;
+}

@@ -1,0 +1,78 @@
+//! The landing page's address: where its callback comes from, and cleaning it once handled.
+//!
+//! A cleaned address no longer carries the callback, so cleaning leaves a marker for later calls: the callback
+//! query in `history.state` (under `wxsub`), which the browser keeps for that history entry across reloads and
+//! back/forward, and a page-level memo for when history refuses. A later `handleCallback()` on that address
+//! finds the callback there and gets the first outcome as a replay.
+
+use std::cell::Cell;
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::JsValue;
+
+use crate::address;
+use crate::callback::Callback;
+use crate::error::{Error, Result};
+
+const MARKER: &str = "wxsub";
+
+thread_local! {
+    /// The address (path and query) this page last cleaned, and the callback it carried.
+    static CLEANED: Cell<Option<(String, String)>> = const { Cell::new(None) };
+}
+
+/// The page's callback: in its address, or, on an address cleaned before, in the marker or the memo.
+/// [`Error::NoCallback`] when there is none anywhere; the address's own error when it carries a broken one.
+pub fn page_callback() -> Result<Callback> {
+    let location = web_sys::window().map(|w| w.location());
+    let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_default();
+    let search = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
+    match Callback::parse(&search) {
+        Err(Error::NoCallback) => {}
+        parsed => return parsed,
+    }
+    let here = [path, search].concat();
+    let memo = || {
+        let remembered = CLEANED.take();
+        let callback = remembered
+            .as_ref()
+            .filter(|(at, _)| *at == here)
+            .map(|(_, callback)| callback.clone());
+        CLEANED.set(remembered);
+        callback
+    };
+    Callback::parse(&marker().or_else(memo).ok_or(Error::NoCallback)?)
+}
+
+/// The marker a cleaning left in this history entry's state, if any.
+fn marker() -> Option<String> {
+    let state = web_sys::window()?.history().ok()?.state().ok()?;
+    Reflect::get(&state, &MARKER.into()).ok()?.as_string()
+}
+
+/// Removes WeChat's parameters from the address, restores `fragment` (the redirect URL's, which WeChat is
+/// reported to mangle), and marks the history entry with `callback` (a verified callback's query). Does nothing
+/// on an address without WeChat's parameters. Best effort: a page whose history refuses still has its outcome
+/// and the memo.
+pub fn clean(callback: &str, fragment: Option<&str>) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
+        return;
+    };
+    let Some(url) = address::clean(&path, &search, fragment) else {
+        return;
+    };
+    let at = url.split('#').next().unwrap_or_default().to_owned();
+    CLEANED.set(Some((at, callback.to_owned())));
+    let Ok(history) = window.history() else { return };
+    // The page's own state (a router's) is kept; the marker is added beside it.
+    let state = Object::new();
+    if let Ok(old) = history.state() {
+        if old.is_object() {
+            Object::assign(&state, &old.into());
+        }
+    }
+    let _ = Reflect::set(&state, &MARKER.into(), &JsValue::from_str(callback));
+    let _ = history.replace_state_with_url(&state, "", Some(&url));
+}
