@@ -11,24 +11,13 @@ import { createServer } from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { MIME_TYPES, serveFiles } from '../www/lib/static.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../scripts/browsers.mjs';
 import { gzipSize, shippedSizes } from '../scripts/size.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PKG_SOURCE = join(ROOT, 'pkg');
 const BENCHES = join(ROOT, 'benches');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const LOADS = Number(process.env.BENCH_LOADS ?? 21);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 250);
@@ -522,7 +511,7 @@ async function measure() {
   if (hasPkg) sizes.package = shippedSizes(PKG);
 
   const { server, origin } = await startServer();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const browser = await launchChromium();
   let results;
   try {
     const chromiumVersion = browser.version();

@@ -26,16 +26,24 @@ if ! command -v wasm-pack >/dev/null; then
   cargo install wasm-pack --version 0.15.1
 fi
 
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-  say "installing Debian's chromium and chromium-driver"
+# The three engines WeChat pages run in (tests/e2e/engines.test.mjs), from Debian: npm installers that download
+# browsers fail offline. Chromium (Android's XWeb is a Chromium fork) and its driver; WebKitGTK's WebDriver and
+# MiniBrowser (iOS WeChat is WebKit) with Xvfb, since MiniBrowser needs a display; Firefox ESR.
+missing=()
+for need in chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver firefox-esr:/usr/bin/firefox-esr \
+  webkit2gtk-driver:/usr/bin/WebKitWebDriver xvfb:/usr/bin/Xvfb; do
+  [ -x "${need#*:}" ] || missing+=("${need%%:*}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian's ${missing[*]}"
   sudo_=""
   [ "$(id -u)" = 0 ] || sudo_="sudo"
   $sudo_ apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # npm writes node_modules/.package-lock.json on install: older than the lock means the lock moved on.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm dev dependencies (playwright-core, binaryen, vite, webpack, prettier)"
+  say "installing npm dev dependencies (browser drivers, binaryen, bundlers, typescript, prettier)"
   npm ci --no-audit --no-fund
 fi

@@ -12,5 +12,5 @@ echo "== browser: wasm-pack test --headless --chrome"
 bash scripts/test-browser.sh
 echo "== package: release build"
 node scripts/build.mjs
-echo "== package and end-to-end: node --test"
-node --test --test-concurrency=1 tests/package.test.mjs tests/quickstart.test.mjs tests/e2e/
+echo "== package, types (tsc) and end-to-end in Chromium, WebKit and Firefox: node --test"
+node --test --test-concurrency=1 tests/package.test.mjs tests/types.test.mjs tests/quickstart.test.mjs tests/e2e/

@@ -112,7 +112,10 @@ fn mutate(rng: &mut Rng, input: &str) -> String {
         let boundaries: Vec<usize> = (0..=out.len()).filter(|&i| out.is_char_boundary(i)).collect();
         let at = *rng.pick(&boundaries);
         match rng.below(5) {
-            0 => out.insert_str(at, *rng.pick(HOSTILE)),
+            0 => {
+                let hostile = *rng.pick(HOSTILE);
+                out.insert_str(at, hostile)
+            }
             1 | 2 if at < out.len() => {
                 let end = *rng.pick(&boundaries.iter().copied().filter(|&b| b > at).collect::<Vec<_>>());
                 let replacement = if rng.below(2) == 0 { "" } else { *rng.pick(HOSTILE) };

@@ -1,6 +1,7 @@
 // The built package as users receive it: its manifest, its types, its size, and importing it from Node.
 // Run after `npm run build` (npm test does both).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -132,4 +133,19 @@ test('shipped size stays within the limit (bytes are deterministic)', () => {
     `shipped to the browser: raw ${size.raw} B, gzip -9 ${size.gzip} B (limit ${size.limit} B, goal ${size.goal} B)`,
   );
   assert.ok(size.gzip <= size.limit, `the browser module grew to ${size.gzip} B gzip, over the ${size.limit} B limit`);
+});
+
+// README "Where it runs" derives the minimum engine versions from the features the module declares: a new
+// toolchain that turns on another one (SIMD, tail calls, …) must update that table.
+test("the wasm declares exactly the features README's support table lists", () => {
+  const wasmOpt = fileURLToPath(new URL('../node_modules/.bin/wasm-opt', import.meta.url));
+  const printed = execFileSync(wasmOpt, [`${pkgDir}wx_subscribemsg_bg.wasm`, '--print-features'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString();
+  const declared = [...printed.matchAll(/^--enable-([\w-]+)$/gm)].map((m) => m[1]).sort();
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const table = readme.split('<!-- support:wasm-features')[1]?.split('\n\n')[0] ?? '';
+  const listed = [...table.matchAll(/^\| `([\w-]+)` \|/gm)].map((m) => m[1]).sort();
+  assert.ok(declared.length > 0, `wasm-opt printed no features:\n${printed}`);
+  assert.deepEqual(declared, listed);
 });

@@ -1,22 +1,23 @@
 // The README's quick start, run as a new user would: the packed tarball installed into an empty app, the two
 // README blocks pasted into pages as written, served (1) as plain modules with an import map, (2) built by
-// Vite with no plugin and (3) bundled by webpack 5 with its defaults, then clicked through in Chromium with
-// WeChat's consent page answered by a stand-in.
+// Vite with no plugin, (3) bundled by webpack 5 with its defaults, (4) by esbuild and (5) by Rollup with the
+// README's commands, then clicked through in Chromium with WeChat's consent page answered by a stand-in.
+// And a bundle whose .wasm was not copied: the failure must be a visible, typed error.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/browsers.mjs';
 import { serveFiles } from '../www/lib/static.mjs';
+import { appWithPackage } from './packed-app.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
 const blocks = Object.fromEntries(
-  [...readme.matchAll(/<!-- quickstart:(\w+)[^>]*-->\s*```html\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]),
+  [...readme.matchAll(/<!-- quickstart:(\w+)[^>]*-->\s*```(?:html|sh)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]),
 );
 const page = (body, head = '') =>
   `<!doctype html>\n<html><head><meta charset="utf-8">${head}</head><body>\n${body}</body></html>\n`;
@@ -25,28 +26,10 @@ let app;
 let browser;
 
 before(async () => {
-  assert.ok(blocks.subscribe && blocks.landing, 'README.md lost its quickstart:subscribe / quickstart:landing blocks');
-  assert.ok(fs.existsSync(path.join(root, 'pkg', 'index.js')), 'pkg/ is missing: run `npm run build`');
-  app = fs.mkdtempSync(path.join(os.tmpdir(), 'wxsub-quickstart-'));
-  const npm = (...args) =>
-    execFileSync('npm', [...args, '--no-audit', '--no-fund'], { cwd: app, stdio: 'pipe' })
-      .toString()
-      .trim();
-  fs.writeFileSync(path.join(app, 'package.json'), '{ "name": "quickstart", "private": true, "type": "module" }\n');
-  const tarball = npm('pack', path.join(root, 'pkg'), '--pack-destination', app).split('\n').pop();
-  npm('install', path.join(app, tarball));
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  for (const name of ['subscribe', 'landing', 'esbuild', 'rollup'])
+    assert.ok(blocks[name], `README.md lost its quickstart:${name} block`);
+  app = appWithPackage('quickstart', ['esbuild', 'rollup', '@rollup/plugin-node-resolve']);
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -176,18 +159,30 @@ test('the same pages built by Vite, no plugin', async () => {
   await flowWorks(path.join(app, 'dist'));
 });
 
+/** Bundlers bundle scripts, not HTML: each block's module script becomes an entry, dir/src/<page>.js. */
+function writeEntries(dir) {
+  fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'src', 'subscribe.js'), split(blocks.subscribe).script);
+  fs.writeFileSync(path.join(dir, 'src', 'done.js'), split(blocks.landing).script);
+}
+
+/** The rest of each block stays the page, which loads its bundle from /assets/ (as a module when `type`). */
+function writePages(dist, type = '') {
+  fs.mkdirSync(path.join(dist, 'subscribe'), { recursive: true });
+  const tag = (name) => `<script${type ? ` type="${type}"` : ''} src="/assets/${name}.js"></script>\n`;
+  fs.writeFileSync(path.join(dist, 'index.html'), page(`${split(blocks.subscribe).html}${tag('subscribe')}`));
+  fs.writeFileSync(path.join(dist, 'subscribe', 'done.html'), page(`${split(blocks.landing).html}${tag('done')}`));
+}
+
+function split(block) {
+  const m = /<script type="module">([\s\S]*?)<\/script>/.exec(block);
+  return { script: m[1], html: block.replace(m[0], '') };
+}
+
 test('the same scripts bundled by webpack 5, default configuration', async () => {
   const { default: webpack } = await import('webpack');
   const dir = path.join(app, 'webpack');
-  fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'dist', 'subscribe'), { recursive: true });
-  // webpack bundles scripts, not HTML: each block's module script becomes an entry, the rest stays the page.
-  const split = (block) => {
-    const m = /<script type="module">([\s\S]*?)<\/script>/.exec(block);
-    return { script: m[1], html: block.replace(m[0], '') };
-  };
-  const pages = { subscribe: split(blocks.subscribe), done: split(blocks.landing) };
-  for (const [name, { script }] of Object.entries(pages)) fs.writeFileSync(path.join(dir, 'src', `${name}.js`), script);
+  writeEntries(dir);
   const stats = await new Promise((resolve, reject) => {
     webpack(
       {
@@ -207,13 +202,60 @@ test('the same scripts bundled by webpack 5, default configuration', async () =>
     emitted.some((f) => f.endsWith('.wasm')),
     `webpack did not emit the wasm: ${emitted.join(', ')}`,
   );
-  fs.writeFileSync(
-    path.join(dir, 'dist', 'index.html'),
-    page(`${pages.subscribe.html}<script src="/assets/subscribe.js"></script>\n`),
-  );
-  fs.writeFileSync(
-    path.join(dir, 'dist', 'subscribe', 'done.html'),
-    page(`${pages.done.html}<script src="/assets/done.js"></script>\n`),
-  );
+  writePages(path.join(dir, 'dist'));
   await flowWorks(path.join(dir, 'dist'));
+});
+
+/** Runs a README shell block in its own directory of the app (src/ entries, the app's node_modules); returns dist/. */
+function bundleWith(name, commands) {
+  const dir = path.join(app, name);
+  writeEntries(dir);
+  fs.symlinkSync(path.join(app, 'node_modules'), path.join(dir, 'node_modules'));
+  execFileSync('sh', ['-ec', commands], { cwd: dir, stdio: 'pipe' });
+  writePages(path.join(dir, 'dist'), 'module');
+  return path.join(dir, 'dist');
+}
+
+test("the same scripts bundled by esbuild with the README's commands", async () => {
+  await flowWorks(bundleWith('esbuild', blocks.esbuild));
+});
+
+test("the same scripts bundled by Rollup with the README's commands", async () => {
+  await flowWorks(bundleWith('rollup', blocks.rollup));
+});
+
+test('a bundle without its .wasm: importing rejects with wasm_unavailable, naming the URL, in the console', async () => {
+  const withoutCopy = blocks.esbuild.replace(/^\s*cp .*$/m, '');
+  assert.notEqual(withoutCopy, blocks.esbuild);
+  const site = await serve(bundleWith('esbuild-no-wasm', withoutCopy));
+  const context = await browser.newContext();
+  try {
+    const tab = await context.newPage();
+    const uncaught = [];
+    tab.on('pageerror', (error) => uncaught.push(error.message));
+    // What the page's own error handler receives: the thrown SubscribeError itself.
+    await tab.addInitScript(() =>
+      addEventListener('error', (event) => {
+        const { name, code, message } = event.error ?? {};
+        document.documentElement.dataset.failure = JSON.stringify({ name, code, message });
+      }),
+    );
+    await tab.goto(`${site.origin}/`);
+    const failure = JSON.parse(
+      await tab.waitForFunction(() => document.documentElement.dataset.failure).then((h) => h.jsonValue()),
+    );
+    const url = `${site.origin}/assets/wx_subscribemsg_bg.wasm`;
+    assert.equal(failure.name, 'SubscribeError');
+    assert.equal(failure.code, 'wasm_unavailable');
+    assert.ok(failure.message.startsWith(`cannot load ${url} (`), failure.message);
+    assert.match(failure.message, /404/);
+    assert.match(failure.message, /README, "Bundlers"/);
+    assert.ok(
+      uncaught.some((m) => m.includes(`cannot load ${url}`)),
+      `the console shows the failure: ${uncaught.join('\n')}`,
+    );
+  } finally {
+    await context.close();
+    await site.close();
+  }
 });

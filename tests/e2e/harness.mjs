@@ -7,13 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../../scripts/browsers.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // E2E_PKG_DIR points the scenarios at another build of the package (default: the repo's pkg/).
 export const PKG_DIR = process.env.E2E_PKG_DIR ? path.resolve(process.env.E2E_PKG_DIR) : path.join(ROOT, 'pkg');
 export const PKG_ENTRY = path.join(PKG_DIR, 'index.js');
 export const ARTIFACTS = path.join(ROOT, 'test-results', 'e2e');
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export const APPID = 'wxaba38c7f163da69b';
 export const TEMPLATE_A = '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc';
@@ -194,21 +194,6 @@ export function wechatApi(base) {
   };
 }
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export async function launchBrowser() {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-}
-
 /** A phone: 390×844, touch, a WeChat user agent unless told otherwise. */
 export async function newPhone(browser, { userAgent = WECHAT_IOS_UA } = {}) {
   const context = await browser.newContext({
@@ -354,7 +339,7 @@ export function e2eSuite({ before, after }) {
   const state = { browser: null };
   before(async () => {
     requirePackage();
-    state.browser = await launchBrowser();
+    state.browser = await launchChromium();
   });
   after(async () => {
     await state.browser?.close();

@@ -1,0 +1,51 @@
+// A Node server's use of the package, type-checked by tests/types.test.mjs with --strict and lib ["es2022"] only
+// (no DOM) under moduleResolution bundler, node16 and nodenext. Each @ts-expect-error line must fail.
+import { buildLink, buildSendRequest, explainErrcode, isWeChat, parseCallback, weChatVersion } from 'wx-subscribemsg';
+import type { ErrcodeExplanation, SendOptions, SendRequestBody, SubscribeError } from 'wx-subscribemsg';
+// @ts-expect-error authorize() needs a browser page: the Node entry does not have it
+import { authorize } from 'wx-subscribemsg';
+
+const grant = { openid: 'oUser_1', template_id: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc', scene: 1000 };
+const message: SendOptions = {
+  openid: grant.openid,
+  templateId: grant.template_id,
+  scene: grant.scene,
+  title: '发货通知',
+  content: '您的订单已发货',
+  color: '#173177',
+  miniprogram: { appid: 'wxaba38c7f163da69b', pagepath: 'pages/order' },
+};
+const body: SendRequestBody = buildSendRequest(message);
+const scene: string = body.scene;
+const why: ErrcodeExplanation = explainErrcode(43101);
+const retry: 'done' | 'no' | 'later' | 'refresh_token' = why.retry;
+const link: string = buildLink({
+  appid: 'wxaba38c7f163da69b',
+  scene: 1000,
+  templateId: grant.template_id,
+  redirectUrl: 'https://shop.example.com/done.html',
+  reserved: 'abc123',
+});
+const callback = parseCallback('?template_id=T&action=cancel&scene=3&reserved=r');
+// @ts-expect-error openid exists only on a confirm: narrow on action first
+const unnarrowed: string = callback.openid;
+const openid: string | null = callback.action === 'confirm' ? callback.openid : null;
+
+// @ts-expect-error a misspelt option is refused, not ignored
+buildSendRequest({ ...message, colour: '#173177' });
+// @ts-expect-error scene is a number, not a string
+buildSendRequest({ ...message, scene: '1000' });
+// @ts-expect-error the errcode is a number
+explainErrcode('43101');
+// @ts-expect-error retry is one of four values
+const wrong: 'always' = why.retry;
+
+export function refusal(): SubscribeError['code'] | null {
+  try {
+    buildSendRequest({ ...message, title: '' });
+    return null;
+  } catch (err) {
+    return (err as SubscribeError).code;
+  }
+}
+export const used = [scene, retry, link, openid, unnarrowed, isWeChat('x'), weChatVersion('x'), authorize, wrong];
