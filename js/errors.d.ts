@@ -1,5 +1,12 @@
-/** The stable code of every error this package throws or rejects with (the table in src/error.rs). */
-export type SubscribeErrorCode =
+/** The stable code of every error this package throws or rejects with. */
+export type SubscribeErrorCode = CoreErrorCode | LoadErrorCode;
+
+/** The code of the import itself when the .wasm file cannot be fetched or compiled (see the README, "Bundlers"):
+ * the entry module makes this error, since there is no core to make it. */
+export type LoadErrorCode = 'wasm_unavailable';
+
+/** The codes of the wasm core: the table in src/error.rs, and a test keeps this list equal to it. */
+export type CoreErrorCode =
   | 'invalid_appid'
   | 'invalid_scene'
   | 'invalid_template_id'

@@ -205,15 +205,15 @@ mod tests {
         );
     }
 
-    /// The TypeScript union users switch on (`js/errors.d.ts`) is the table's list of codes, no more, no less.
+    /// The TypeScript union of the core's codes (`js/errors.d.ts`) is the table's list, no more, no less.
     #[test]
     fn the_typescript_union_is_the_table() {
         let dts = include_str!("../js/errors.d.ts");
         let union = dts
-            .split_once("export type SubscribeErrorCode =")
+            .split_once("export type CoreErrorCode =")
             .and_then(|(_, rest)| rest.split_once(';'))
             .map(|(union, _)| union)
-            .expect("js/errors.d.ts declares SubscribeErrorCode");
+            .expect("js/errors.d.ts declares CoreErrorCode");
         let mut declared: Vec<&str> = union.split('\'').skip(1).step_by(2).collect();
         let mut table = Error::CODES.to_vec();
         declared.sort();

@@ -1,0 +1,168 @@
+// Every export of the built package, called with every kind of JS value, in Node (node.js) and in Chromium
+// (index.js): each call returns its documented value or throws (rejects with) a SubscribeError with a known
+// code, never a RuntimeError from wasm, a bare TypeError or a hang, and the module still works afterwards.
+// Run after `npm run build` (npm test does both).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../scripts/browsers.mjs';
+import { serveFiles } from '../www/lib/static.mjs';
+
+const pkgDir = fileURLToPath(new URL('../pkg/', import.meta.url));
+const CODES = [...readFileSync(new URL('../js/errors.d.ts', import.meta.url), 'utf8').matchAll(/\| '([a-z_]+)'/g)].map(
+  (m) => m[1],
+);
+
+/**
+ * Calls every function `module` exports with every value, once alone and once twice (for the two-argument
+ * exports), and returns what happened: `[export, value, 'returned' | 'code:<code>' | 'WRONG <what>']`.
+ * Written as one function so that its source runs unchanged in the browser (page.evaluate).
+ */
+async function probe(module, codes) {
+  const hostile = (what) => {
+    throw new Error(`hostile ${what}`);
+  };
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  const values = [
+    ['undefined', undefined],
+    ['null', null],
+    ['0', 0],
+    ['-1.5', -1.5],
+    ['NaN', NaN],
+    ['true', true],
+    ['5n', 5n],
+    ['Symbol()', Symbol('s')],
+    ["'text'", 'text'],
+    ["new String('MicroMessenger/8.0')", new String('MicroMessenger/8.0')],
+    ['[]', []],
+    ["[['a', 'b']]", [['a', 'b']]],
+    ['() => {}', () => {}],
+    ['{}', {}],
+    ['getters that throw', Object.defineProperty({}, 'appid', { get: () => hostile('getter'), enumerable: true })],
+    ['a Proxy whose traps throw', new Proxy({}, { get: () => hostile('get'), has: () => hostile('has') })],
+    ['a revoked Proxy', revoked.proxy],
+  ];
+  const report = [];
+  for (const [name, fn] of Object.entries(module)) {
+    if (typeof fn !== 'function') continue;
+    for (const [label, value] of values) {
+      for (const args of [[value], [value, value]]) {
+        let outcome;
+        try {
+          const result = fn(...args);
+          // A promise must settle: a rejection is judged like a throw, a hang is a failure.
+          if (result && typeof result.then === 'function') {
+            await Promise.race([result, new Promise((_, reject) => setTimeout(() => reject(new Error('hang')), 5000))]);
+          }
+          outcome = 'returned';
+        } catch (err) {
+          const typed = err instanceof Error && err.name === 'SubscribeError' && codes.includes(err.code);
+          outcome = typed ? `code:${err.code}` : `WRONG ${err?.name}: ${err?.message}`;
+        }
+        report.push([name, `${label} ×${args.length}`, outcome]);
+      }
+    }
+  }
+  return report;
+}
+
+/** What the module must still do after the probe: a panic in wasm would have killed it for the page. */
+const VALID_LINK = {
+  appid: 'wxaba38c7f163da69b',
+  scene: 1000,
+  templateId: 'T',
+  redirectUrl: 'https://s.example/cb',
+  reserved: 'r',
+};
+
+function judge(report, { exports, mustReturn = {} }) {
+  assert.deepEqual([...new Set(report.map(([name]) => name))].sort(), [...exports].sort(), 'every export was called');
+  const wrong = report.filter(([, , outcome]) => outcome.startsWith('WRONG'));
+  assert.deepEqual(wrong, [], 'only SubscribeErrors with known codes');
+  for (const [name, labels] of Object.entries(mustReturn)) {
+    for (const [exported, label, outcome] of report.filter(([n]) => n === name)) {
+      const expected = labels.some((l) => label.startsWith(`${l} ×`)) ? 'returned' : /^code:/;
+      if (expected === 'returned') assert.equal(outcome, 'returned', `${exported}(${label})`);
+      else assert.match(outcome, expected, `${exported}(${label})`);
+    }
+  }
+}
+
+test('Node: every export of node.js, every kind of value', async () => {
+  const module = await import(`${pkgDir}node.js`);
+  const report = await probe(module, CODES);
+  judge(report, {
+    exports: ['buildLink', 'parseCallback', 'isWeChat', 'weChatVersion', 'buildSendRequest', 'explainErrcode'],
+    // Documented values: no user agent means the default (none under Node); an errcode number is explained.
+    mustReturn: {
+      isWeChat: ['undefined', 'null', "'text'"],
+      weChatVersion: ['undefined', 'null', "'text'"],
+      explainErrcode: ['0'],
+      buildLink: [],
+      parseCallback: [],
+      buildSendRequest: [],
+    },
+  });
+  assert.match(module.buildLink(VALID_LINK), /^https:\/\/mp\.weixin\.qq\.com\//);
+});
+
+let browser;
+let server;
+
+before(async () => {
+  server = http.createServer(
+    serveFiles({ root: pkgDir, mount: '/pkg/' }, { root: fileURLToPath(new URL('.', import.meta.url)) }),
+  );
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test('Chromium: every export of index.js, every kind of value', async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${server.address().port}/pkg/package.json`);
+    const report = await page.evaluate(
+      async ([source, codes]) => {
+        const module = await import('/pkg/index.js');
+        // eslint-disable-next-line no-new-func
+        const probe = new Function(`return (${source})`)();
+        return probe(module, codes);
+      },
+      [probe.toString(), CODES],
+    );
+    const exported = await page.evaluate(async () => Object.keys(await import('/pkg/index.js')));
+    judge(report, {
+      exports: exported,
+      mustReturn: {
+        isWeChat: ['undefined', 'null', "'text'"],
+        weChatVersion: ['undefined', 'null', "'text'"],
+        // A page's owed grants are listed whatever the argument (there are none here).
+        owedGrants: report.filter(([n]) => n === 'owedGrants').map(([, label]) => label.split(' ×')[0]),
+        // wasm-bindgen's init, already done: it returns the instance.
+        initSync: report.filter(([n]) => n === 'initSync').map(([, label]) => label.split(' ×')[0]),
+        default: report.filter(([n]) => n === 'default').map(([, label]) => label.split(' ×')[0]),
+        buildLink: [],
+        authorize: [],
+        parseCallback: [],
+        handleCallback: [],
+        retryDeliveries: [],
+        checkOptions: [],
+        recordCallback: [],
+        cleanAddress: [],
+        recordAnswer: [],
+      },
+    });
+    const link = await page.evaluate(async (options) => (await import('/pkg/index.js')).buildLink(options), VALID_LINK);
+    assert.match(link, /^https:\/\/mp\.weixin\.qq\.com\//, 'the module still works');
+  } finally {
+    await page.close();
+  }
+});
