@@ -97,7 +97,7 @@ impl<'a> Ledger<'a> {
             for old in evictable.drain(..over) {
                 let _ = store.remove(&old);
             }
-            write(store, &key, &value, evictable)
+            write(store, &key, &value, || evictable)
         };
         if !insert(self.session) {
             return Err(Error::StorageUnavailable);
@@ -108,14 +108,15 @@ impl<'a> Ledger<'a> {
         })
     }
 
-    /// Writes a record's new state to both stores. A store that refuses (full) first gets room made in it as
-    /// [`Ledger::insert`] does; the record is written where it can be, and the caller learns where.
+    /// Writes a record's new state to both stores. A store that refuses (full) gets room made in it as
+    /// [`Ledger::insert`] makes it; the record is written where it can be, and the caller learns where. The
+    /// usual case, a store with room, costs one write per store and reads nothing else.
     pub fn save(&self, record: &Record, now_ms: u64) -> Kept {
         let key = Self::key(&record.link.reserved);
         let value = record.encode();
         let mut kept = self
             .stores()
-            .map(|store| write(store, &key, &value, evictable(store, now_ms, &key)));
+            .map(|store| write(store, &key, &value, || evictable(store, now_ms, &key)));
         Kept {
             session: kept.next().unwrap_or(false),
             local: kept.next().unwrap_or(false),
@@ -193,18 +194,21 @@ fn evictable(store: &dyn Store, now_ms: u64, except: &str) -> Vec<String> {
     candidates.into_iter().map(|(_, _, key)| key).collect()
 }
 
-/// Writes `value` under `key`; while the store refuses (full), evicts the next of `evictable` and tries again.
-fn write(store: &dyn Store, key: &str, value: &str, evictable: Vec<String>) -> bool {
-    let mut evictable = evictable.into_iter();
-    loop {
+/// Writes `value` under `key`; while the store refuses (full), evicts the next of `evictable()` (listed only
+/// then) and tries again.
+fn write(store: &dyn Store, key: &str, value: &str, evictable: impl FnOnce() -> Vec<String>) -> bool {
+    if store.set(key, value).is_ok() {
+        return true;
+    }
+    for old in evictable() {
+        if store.remove(&old).is_err() {
+            return false;
+        }
         if store.set(key, value).is_ok() {
             return true;
         }
-        match evictable.next() {
-            Some(old) if store.remove(&old).is_ok() => {}
-            _ => return false,
-        }
     }
+    false
 }
 
 #[cfg(test)]
