@@ -1,7 +1,8 @@
 // The subscription flow in every engine WeChat runs pages in: Chromium (Android's XWeb/WebView), WebKit (iOS)
 // and Firefox ESR, through one engine-neutral driver (driver.mjs). Each scenario starts the demo server with a
 // fresh DATA_DIR and checks what the user sees and what the grant sink stored: Allow, Cancel, a reload of the
-// landing page, a hash-routed landing page, lost sessionStorage, and a backend that is down then recovers.
+// landing page, a hash-routed landing page, lost sessionStorage, a backend that is down then recovers, and a
+// grant endpoint that redirects to a login page.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ENGINES, openEngine } from './driver.mjs';
@@ -64,9 +65,9 @@ for (const name of ENGINES) {
       await engine?.close();
     });
 
-    /** fn({ tab, base, sink }) against a fresh demo server and a fresh browser profile. */
-    async function scenario(fn) {
-      const server = await startInProcess({}, { pkgDir: PKG_DIR });
+    /** fn({ tab, base, sink }) against a fresh demo server (with `env`) and a fresh browser profile. */
+    async function scenario(fn, env = {}) {
+      const server = await startInProcess(env, { pkgDir: PKG_DIR });
       let tab;
       try {
         tab = await engine.newTab({ userAgent: USER_AGENTS[name] });
@@ -189,6 +190,35 @@ for (const name of ENGINES) {
         assert.equal(grants[0].openid, shown.openid);
         assert.equal((await sink.stats()).created, 1);
       });
+    });
+
+    // fetch must not follow the grant endpoint's redirect: a login page's 200 is not the endpoint's answer.
+    test('a redirect to a login page is not a delivery: kept, then delivered once after sign-in', async () => {
+      await scenario(
+        async ({ tab, base, sink }) => {
+          await sink.setFaults({ down: 'login' });
+          await openSubscribePage(tab, base);
+          await subscribe(tab);
+          const shown = await decide(tab, 'confirm');
+          assert.equal(shown.state, 'granted');
+          assert.equal(shown.delivered, 'false', 'a 302 to /login is not a delivery');
+          assert.equal((await sink.stats()).faulted, 4, 'the first attempt and 3 retries, each redirected');
+          assert.equal((await sink.grants()).length, 0);
+
+          await sink.clearFaults();
+          await tab.click('[data-testid="retry"]');
+          await tab.waitFor(
+            () => document.querySelector('[data-testid="retry-result"]').dataset.pending === '0',
+            null,
+            {
+              what: 'the retry result',
+            },
+          );
+          assert.equal((await tab.evaluate(shownResult)).delivered, 'true');
+          assert.equal((await sink.grants()).length, 1);
+        },
+        { DELIVERY_RETRY_DELAY_MS: '20' },
+      );
     });
   });
 }
