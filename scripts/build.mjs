@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writePackageReadmes } from './package-readme.mjs';
 import { shippedSizes } from './size.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -121,6 +122,8 @@ Object.assign(manifest, {
   sideEffects: ['./index.js', './node.js', './snippets/*'],
 });
 writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+// wasm-pack copied the whole repository README: the package gets the user guide instead, in English and Chinese.
+writePackageReadmes(root, pkg);
 
 /**
  * The entry's last statement: initialise once, at import (top-level await). Vite and webpack find the wasm through

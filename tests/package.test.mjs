@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { anchors } from '../scripts/markdown.mjs';
 import { shippedSizes } from '../scripts/size.mjs';
+import { brokenLinks } from './links.mjs';
 
 const pkgDir = fileURLToPath(new URL('../pkg/', import.meta.url));
 const read = (name) => readFileSync(new URL(name, `file://${pkgDir}`), 'utf8');
@@ -143,9 +145,66 @@ test("the wasm declares exactly the features README's support table lists", () =
     stdio: ['ignore', 'pipe', 'ignore'],
   }).toString();
   const declared = [...printed.matchAll(/^--enable-([\w-]+)$/gm)].map((m) => m[1]).sort();
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const table = readme.split('<!-- support:wasm-features')[1]?.split('\n\n')[0] ?? '';
-  const listed = [...table.matchAll(/^\| `([\w-]+)` \|/gm)].map((m) => m[1]).sort();
   assert.ok(declared.length > 0, `wasm-opt printed no features:\n${printed}`);
-  assert.deepEqual(declared, listed);
+  for (const file of ['README.md', 'README.zh-CN.md']) {
+    const readme = readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+    const table = readme.split('<!-- support:wasm-features')[1]?.split('\n\n')[0] ?? '';
+    const listed = [...table.matchAll(/^\| `([\w-]+)` \|/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(declared, listed, `${file}'s support table`);
+  }
+});
+
+/** The files `npm pack` puts in the tarball, as npm itself lists them. */
+function packedFiles() {
+  const [{ files }] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', pkgDir], { stdio: 'pipe' }));
+  return new Set(files.map((f) => f.path));
+}
+
+// The npm README is the user guide, not the repository's whole README with its demo server and development notes.
+test('the packed README is the user guide, with the Chinese guide beside it', () => {
+  const packed = packedFiles();
+  for (const file of ['README.md', 'README.zh-CN.md']) assert.ok(packed.has(file), `${file} is not in the tarball`);
+  const readme = read('README.md');
+  const sections = anchors(readme);
+  for (const user of ['install', 'quick-start', 'bundlers', 'react-and-vue', 'where-it-runs', 'api', 'error-codes']) {
+    assert.ok(sections.has(user), `the packed README lacks #${user}`);
+  }
+  for (const user of [
+    'backend-contract-what-handlecallback-sends-to-your-server',
+    'step-2-sending-the-message-server-side',
+    'size',
+  ]) {
+    assert.ok(sections.has(user), `the packed README lacks #${user}`);
+  }
+  for (const development of [
+    'two-commands',
+    'demo-the-whole-flow-offline-npm-start',
+    'performance',
+    'toolchain',
+    'layout',
+  ]) {
+    assert.ok(!sections.has(development), `the packed README has the repository's #${development}`);
+  }
+  assert.match(readme, /^# wx-subscribemsg\n/);
+  assert.doesNotMatch(readme, /npm-readme:/);
+  assert.match(readme, /\]\(README\.zh-CN\.md\)/);
+});
+
+// Links in the package resolve among the packed files; links into the repository name its files and headings.
+test("the packed READMEs' links resolve, in the package or in the repository", () => {
+  const packed = packedFiles();
+  const repository = JSON.parse(read('package.json')).repository.url;
+  const repoReadme = anchors(readFileSync(new URL('../README.md', import.meta.url), 'utf8'));
+  const inRepository = (url) => {
+    if (!url.startsWith(repository)) return null;
+    const [path, anchor] = url.slice(repository.length).split('#');
+    if (path === '') return repoReadme.has(anchor) ? null : `no heading #${anchor} in the repository's README`;
+    const file = path.replace(/^\/blob\/HEAD\//, '');
+    return existsSync(new URL(`../${file}`, import.meta.url)) ? null : `no file ${file} in the repository`;
+  };
+  const docs = { 'README.md': read('README.md'), 'README.zh-CN.md': read('README.zh-CN.md') };
+  assert.deepEqual(
+    brokenLinks(docs, (file) => packed.has(file), inRepository),
+    [],
+  );
 });

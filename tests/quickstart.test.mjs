@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/browsers.mjs';
 import { serveFiles } from '../www/lib/static.mjs';
 import { appWithPackage } from './packed-app.mjs';
+import { allowOnWeChat, assertOneGrant, grantEndpoint, landingStatus, problemsIn } from './standins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -37,90 +37,29 @@ after(async () => {
   if (app) fs.rmSync(app, { recursive: true, force: true });
 });
 
-/** Serves `dir` and records the grants posted to /api/wechat/grants. */
-async function serve(dir) {
-  const grants = [];
-  const files = serveFiles({ root: dir });
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    if (req.method === 'POST' && url.pathname === '/api/wechat/grants') {
-      let body = '';
-      req
-        .on('data', (c) => {
-          body += c;
-        })
-        .on('end', () => {
-          grants.push({ key: req.headers['idempotency-key'], body: JSON.parse(body) });
-          res.writeHead(201).end();
-        });
-      return;
-    }
-    files(req, res);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${server.address().port}`,
-    grants,
-    close: () => new Promise((r) => server.close(r)),
-  };
-}
-
 /** Opens the subscribe page, taps the button, lets "WeChat" answer Allow, and reads the landing page. */
 async function clickThrough(origin) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const tab = await context.newPage();
-  const problems = [];
-  tab.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    d.dismiss();
-  });
-  tab.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  let consent;
-  // WeChat's consent page: answer Allow by redirecting to redirect_url with the callback parameters.
-  await tab.route('https://mp.weixin.qq.com/**', (route) => {
-    consent = new URL(route.request().url());
-    const q = consent.searchParams;
-    const back = new URL(q.get('redirect_url'));
-    for (const [k, v] of [
-      ['openid', 'oQuickStartUser_1'],
-      ['template_id', q.get('template_id')],
-      ['action', 'confirm'],
-      ['scene', q.get('scene')],
-      ['reserved', q.get('reserved')],
-    ]) {
-      back.searchParams.set(k, v);
-    }
-    route.fulfill({ status: 302, headers: { location: back.href } });
-  });
+  const problems = problemsIn(tab);
+  const consent = await allowOnWeChat(tab);
   await tab.goto(`${origin}/`);
   await tab.click('#subscribe');
-  await tab.waitForFunction(() => document.querySelector('#status')?.textContent !== 'Checking…', null, {
-    timeout: 15_000,
-  });
-  const status = await tab.textContent('#status');
+  const status = await landingStatus(tab);
   const address = tab.url();
   await context.close();
-  return { status, address, consent, problems };
+  return { status, address, consent: consent.last(), problems };
 }
 
 async function flowWorks(dir) {
-  const site = await serve(dir);
+  const site = await grantEndpoint(serveFiles({ root: dir }));
   try {
     const { status, address, consent, problems } = await clickThrough(site.origin);
     assert.deepEqual(problems, []);
     assert.equal(status, 'Subscribed: we will send you one message.');
     assert.equal(consent.searchParams.get('action'), 'get_confirm');
     assert.equal(address, `${site.origin}/subscribe/done.html`, 'the address bar is cleaned');
-    assert.equal(site.grants.length, 1);
-    const [{ key, body }] = site.grants;
-    assert.deepEqual(body, {
-      appid: 'wxaba38c7f163da69b',
-      openid: 'oQuickStartUser_1',
-      template_id: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
-      scene: 1000,
-      reserved: consent.searchParams.get('reserved'),
-    });
-    assert.equal(key, body.reserved);
+    assertOneGrant(site.grants, consent);
   } finally {
     await site.close();
   }
@@ -227,7 +166,7 @@ test("the same scripts bundled by Rollup with the README's commands", async () =
 test('a bundle without its .wasm: importing rejects with wasm_unavailable, naming the URL, in the console', async () => {
   const withoutCopy = blocks.esbuild.replace(/^\s*cp .*$/m, '');
   assert.notEqual(withoutCopy, blocks.esbuild);
-  const site = await serve(bundleWith('esbuild-no-wasm', withoutCopy));
+  const site = await grantEndpoint(serveFiles({ root: bundleWith('esbuild-no-wasm', withoutCopy) }));
   const context = await browser.newContext();
   try {
     const tab = await context.newPage();

@@ -1,0 +1,96 @@
+// The two other parties of the flow, for tests that click through README pages in Chromium as a user would:
+// WeChat's consent page, answered Allow without the network, and the site's grant endpoint, which records what the
+// package posts. Shared by the quick-start and recipe tests, which must agree on what a grant looks like.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+
+export const GRANT_PATH = '/api/wechat/grants';
+export const OPENID = 'oQuickStartUser_1';
+
+/**
+ * Serves the grant endpoint on a free port: POSTs to GRANT_PATH are recorded in `grants` ({ key, body }) and answered
+ * 201; any other request goes to `other(req, res)` (a static file handler), or gets 404.
+ */
+export async function grantEndpoint(other = (req, res) => res.writeHead(404).end()) {
+  const grants = [];
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'POST' || new URL(req.url, 'http://x').pathname !== GRANT_PATH) return other(req, res);
+    let body = '';
+    req
+      .on('data', (chunk) => {
+        body += chunk;
+      })
+      .on('end', () => {
+        grants.push({ key: req.headers['idempotency-key'], body: JSON.parse(body) });
+        res.writeHead(201).end();
+      });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    grants,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/**
+ * Makes WeChat's consent page in `tab` answer Allow at once: a redirect to redirect_url with the callback parameters.
+ * Returns { last() }: the URL of the last consent link opened, or undefined.
+ */
+export async function allowOnWeChat(tab) {
+  let consent;
+  await tab.route('https://mp.weixin.qq.com/**', (route) => {
+    consent = new URL(route.request().url());
+    const q = consent.searchParams;
+    const back = new URL(q.get('redirect_url'));
+    for (const [k, v] of [
+      ['openid', OPENID],
+      ['template_id', q.get('template_id')],
+      ['action', 'confirm'],
+      ['scene', q.get('scene')],
+      ['reserved', q.get('reserved')],
+    ]) {
+      back.searchParams.set(k, v);
+    }
+    route.fulfill({ status: 302, headers: { location: back.href } });
+  });
+  return { last: () => consent };
+}
+
+/** What went wrong in `tab` that a user would see: dialogs (dismissed) and uncaught errors. */
+export function problemsIn(tab) {
+  const problems = [];
+  tab.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    d.dismiss();
+  });
+  tab.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return problems;
+}
+
+/** The landing page's #status once it has left 'Checking…' (the element may not be rendered yet). */
+export async function landingStatus(tab) {
+  await tab.waitForFunction(
+    () => {
+      const status = document.querySelector('#status');
+      return status && status.textContent !== 'Checking…';
+    },
+    null,
+    { timeout: 15_000 },
+  );
+  return tab.textContent('#status');
+}
+
+/** The one grant the quick-start pages post for the consent link `consent`, and nothing else. */
+export function assertOneGrant(grants, consent) {
+  assert.equal(grants.length, 1, `the backend received ${grants.length} grants`);
+  const [{ key, body }] = grants;
+  assert.deepEqual(body, {
+    appid: 'wxaba38c7f163da69b',
+    openid: OPENID,
+    template_id: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc',
+    scene: 1000,
+    reserved: consent.searchParams.get('reserved'),
+  });
+  assert.equal(key, body.reserved);
+}
