@@ -110,6 +110,23 @@ async function landingFlow({ origin, grants }) {
     const landing = `${origin}/subscribe/done`;
     assert.equal(tab.url(), landing, 'the address bar is cleaned');
 
+    // The router leaves the landing page and Back returns to it, in the same document: the address it comes
+    // back to (seen at popstate, before any page code runs) must not hold WeChat's parameters again.
+    await tab.evaluate(() => {
+      window.addressesAtPopstate = [];
+      addEventListener('popstate', () => window.addressesAtPopstate.push(location.href), true);
+    });
+    await tab.click('text=Back to my orders');
+    await tab.waitForSelector('#subscribe');
+    await tab.goBack();
+    assert.equal(await landingStatus(tab), SUBSCRIBED, 'Back to the landing page replays the outcome');
+    assert.deepEqual(
+      await tab.evaluate(() => window.addressesAtPopstate),
+      [landing],
+      'the router restored no callback',
+    );
+    assert.equal(tab.url(), landing);
+
     await tab.reload();
     assert.equal(await landingStatus(tab), SUBSCRIBED, 'a reload replays the outcome');
     assert.equal(tab.url(), landing);
