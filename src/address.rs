@@ -2,6 +2,7 @@
 //! fragment of the original `redirect_url` back in place.
 
 use crate::callback::CALLBACK_PARAMS;
+use crate::prelude::*;
 
 /// The cleaned address (path, query and fragment) for `history.replaceState`, or `None` when `search` carries
 /// none of WeChat's parameters: an address cleaned before (a reload) keeps whatever fragment the page has moved

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::params::{OpenId, Reserved, Scene, TemplateId};
+use crate::prelude::*;
 
 /// The five parameters WeChat adds to `redirect_url`, in the order they are checked.
 pub const CALLBACK_PARAMS: [&str; 5] = ["openid", "template_id", "action", "scene", "reserved"];

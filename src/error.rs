@@ -5,8 +5,9 @@
 //! are the contract, messages may improve. Code, message and [`Error::CODES`] come from one table (the
 //! `errors!` invocation below), so they cannot drift apart.
 
-use std::borrow::Cow;
-use std::fmt;
+use alloc::borrow::Cow;
+use alloc::borrow::ToOwned;
+use core::fmt;
 
 /// Why an http(s) URL was refused; each reason has its own message under the `invalid_redirect_url` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +157,7 @@ errors! {
 }
 
 /// The crate's result type.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,11 +167,12 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

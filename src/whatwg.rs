@@ -6,6 +6,7 @@
 //! on both (natively and in headless Chromium), so the vectors prove they agree where this crate looks.
 //! Shipping the `url` crate to the browser would cost about 50 KB gzip for a parser the browser already has.
 
+use crate::prelude::*;
 /// The parts of a parsed absolute URL that this crate inspects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedUrl {

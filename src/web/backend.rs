@@ -125,7 +125,7 @@ pub fn explain_errcode(#[wasm_bindgen(unchecked_param_type = "number")] errcode:
     // A number as WeChat sends it: no strings, fractions or NaN passed off as an errcode.
     let code = errcode
         .as_f64()
-        .filter(|n| n.fract() == 0.0 && n.abs() < 1e15)
+        .filter(|n| n % 1.0 == 0.0 && -1e15 < *n && *n < 1e15)
         .ok_or(Error::InvalidOption("errcode"))?;
     let row = errcode::explain(code as i64);
     Ok(object(&[
