@@ -9,7 +9,7 @@ export const GOAL_GZIP = 24 * 1024;
 
 /** What the size test enforces: today's size and a little room, so nothing grows unseen. Lower it whenever a
  * change shrinks the module. */
-export const LIMIT_GZIP = 33_792;
+export const LIMIT_GZIP = 32_256;
 
 /** The files a page loads: the entry (wasm-bindgen's glue and the init call) and the module. */
 export const SHIPPED = ['index.js', 'wx_subscribemsg_bg.wasm'];

@@ -56,9 +56,9 @@ impl Callback {
     /// ```
     pub fn parse(input: &str) -> Result<Self> {
         let mut found: [Option<String>; 5] = Default::default();
-        for (name, value) in form_urlencoded::parse(query_of(input).as_bytes()) {
+        for (name, value) in crate::whatwg::form_pairs(query_of(input)) {
             if let Some(i) = CALLBACK_PARAMS.iter().position(|&p| p == name) {
-                if found[i].replace(value.into_owned()).is_some() {
+                if found[i].replace(value).is_some() {
                     return Err(Error::DuplicateParam(CALLBACK_PARAMS[i]));
                 }
             }
