@@ -25,10 +25,10 @@ const wasmPack = (outDir, ...extra) =>
       env: { ...process.env, PATH },
     },
   );
-// The browser module, then the Node one with the server-side exports (feature "backend") in pkg/node/. Both
-// without std (Cargo.toml, feature "std"): a panic traps rather than formatting a message.
+// The browser module, without std (Cargo.toml, feature "std": a panic traps rather than formatting a message),
+// then the Node one with the server-side exports (feature "backend", which brings std with serde-wasm-bindgen).
 wasmPack('pkg', '--no-default-features');
-wasmPack('pkg/node', '--no-default-features', '--features', 'backend');
+wasmPack('pkg/node', '--features', 'backend');
 for (const extra of ['package.json', 'README.md', '.gitignore']) rmSync(join(pkg, 'node', extra), { force: true });
 
 /** What a generated .d.ts declares for users: its functions and types, without wasm-bindgen's init API. */
