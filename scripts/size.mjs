@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-/** The goal of issue "Size and speed": .wasm plus JS glue, each gzip -9, summed. Not met yet: see README. */
-export const GOAL_GZIP = 24 * 1024;
+/** The goal of the size issue: entry module plus .wasm, each gzip -9, summed, on stable Rust with wasm-bindgen,
+ * js-sys and web-sys. Not met yet: see README "Performance". */
+export const GOAL_GZIP = 28 * 1024;
 
 /** What the size test enforces: today's size and a little room, so nothing grows unseen. Lower it whenever a
  * change shrinks the module. */
