@@ -5,8 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 import { writePackageReadmes } from './package-readme.mjs';
 import { shippedSizes } from './size.mjs';
+import { dropClosureShims, emit, optimize, readWasm, renameBindings } from './wasm-post.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = join(root, 'pkg');
@@ -24,8 +26,9 @@ const wasmPack = (outDir, ...extra) =>
       env: { ...process.env, PATH },
     },
   );
-// The browser module, then the Node one with the server-side exports (feature "backend") in pkg/node/.
-wasmPack('pkg');
+// The browser module, without std (Cargo.toml, feature "std": a panic traps rather than formatting a message),
+// then the Node one with the server-side exports (feature "backend", which brings std with serde-wasm-bindgen).
+wasmPack('pkg', '--no-default-features');
 wasmPack('pkg/node', '--features', 'backend');
 for (const extra of ['package.json', 'README.md', '.gitignore']) rmSync(join(pkg, 'node', extra), { force: true });
 
@@ -46,34 +49,92 @@ const pageOnly = new Set(['authorize']);
 server.functions = server.functions.filter((name) => !pageOnly.has(name));
 const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}';\n`;
 
-// The entry is wasm-bindgen's glue itself, the asynchronous delivery (js/delivery.js) bound to the core's
-// internal exports under their own names, and the init call (top-level await), so importing is all a page does
-// and the page fetches two files (entry, then wasm) rather than a chain. Browsers and bundlers (Vite,
-// webpack 5) resolve the wasm next to it through new URL(…, import.meta.url).
-const glue = readFileSync(join(pkg, 'wx_subscribemsg.js'), 'utf8');
-if (!glue.includes('export { initSync, __wbg_init as default };')) {
-  throw new Error('wasm-bindgen glue changed shape: scripts/build.mjs expects its __wbg_init export');
-}
+// The entry is one minified module (esbuild): wasm-bindgen's glue, the asynchronous delivery (js/delivery.js) bound
+// to the core's internal exports under their own names, and the loader (js/loader.js) called at the end
+// (top-level await), so importing is all a page does and the page fetches two files (entry, then wasm) rather than a
+// chain. Browsers and bundlers (Vite, webpack 5) resolve the wasm next to it through new URL(…, import.meta.url).
+// The glue's import and export names (wasm-bindgen's __wbg_…_<hash>) are shortened on both sides: esbuild renames
+// the properties and reports how, and the same renames are made in the wasm (scripts/wasm-post.mjs).
+const glueFile = join(pkg, 'wx_subscribemsg.js');
+const glue = readFileSync(glueFile, 'utf8');
 const CORE = ['checkOptions', 'recordCallback', 'cleanAddress', 'recordAnswer', 'owedGrants'];
-for (const name of CORE) {
+for (const name of [...CORE, ...browser.functions]) {
   if (!new RegExp(`^export function ${name}\\(`, 'm').test(glue)) {
-    throw new Error(`wasm-bindgen glue has no export ${name}: js/delivery.js binds to it`);
+    throw new Error(`wasm-bindgen glue has no export ${name}: the entry re-exports it`);
   }
 }
-const delivery = readFileSync(join(root, 'js', 'delivery.js'), 'utf8').replace(
-  'export function delivery(',
-  'function delivery(',
-);
-writeFileSync(
-  join(pkg, 'index.js'),
-  `${glue}
-// Added by scripts/build.mjs from js/delivery.js: fetch, timeouts and retries around the core.
-${delivery}
+// The module name wasm-bindgen gives the imports; renamed too.
+const IMPORT_MODULE = './wx_subscribemsg_bg.js';
+if (!glue.includes(`"${IMPORT_MODULE}": import0`)) {
+  throw new Error(`wasm-bindgen glue changed shape: no "${IMPORT_MODULE}" import object`);
+}
+const entrySource = `import { __wbg_get_imports, __wbg_finalize_init, ${CORE.join(', ')} } from './wx_subscribemsg.js';
+import { delivery } from '../js/delivery.js';
+import { instantiate, unavailable } from '../js/loader.js';
+
+export { ${browser.functions.join(', ')} } from './wx_subscribemsg.js';
+export { ${CORE.join(', ')} };
 export const { handleCallback, retryDeliveries } = delivery({ ${CORE.join(', ')} });
 
-${initialisation()}`,
+const url = new URL('./wx_subscribemsg_bg.wasm', import.meta.url);
+try {
+  const { instance, module } = await instantiate(url, __wbg_get_imports());
+  __wbg_finalize_init(instance, module);
+} catch (cause) {
+  throw unavailable(url, cause);
+}
+`;
+// wasm-bindgen's glue keeps these two private; the entry calls them in place of its loader (__wbg_init and
+// friends), which esbuild then leaves out. esbuild fails the build if the glue no longer declares them.
+const exposeInit = {
+  name: 'expose-wasm-bindgen-init',
+  setup(build) {
+    build.onLoad({ filter: /wx_subscribemsg\.js$/ }, () => ({
+      contents: `${glue}\nexport { __wbg_get_imports, __wbg_finalize_init };\n`,
+      loader: 'js',
+    }));
+  },
+};
+const bundled = await esbuild.build({
+  stdin: { contents: entrySource, resolveDir: pkg, sourcefile: 'entry.js' },
+  bundle: true,
+  format: 'esm',
+  // The oldest engines of README "Where it runs" (top-level await is the newest syntax the entry needs).
+  target: ['chrome96', 'safari15', 'firefox89'],
+  minify: true,
+  mangleProps: /^(__wbg_|__wbindgen_|__externref_|\.\/wx_subscribemsg_bg\.js$)/,
+  mangleQuoted: true,
+  mangleCache: {},
+  sourcemap: 'linked',
+  sourcesContent: true,
+  outfile: join(pkg, 'index.js'),
+  plugins: [exposeInit],
+  write: false,
+  logLevel: 'warning',
+});
+const mangled = bundled.mangleCache;
+const newImportModule = mangled[IMPORT_MODULE];
+if (!newImportModule) throw new Error('esbuild did not rename the import object: the glue changed shape');
+delete mangled[IMPORT_MODULE];
+const wasmFile = join(pkg, 'wx_subscribemsg_bg.wasm');
+const wasm = readWasm(readFileSync(wasmFile));
+const emptied = dropClosureShims(wasm);
+renameBindings(wasm, mangled, IMPORT_MODULE, newImportModule);
+optimize(wasm);
+writeFileSync(wasmFile, emit(wasm));
+wasm.dispose();
+for (const file of bundled.outputFiles) writeFileSync(file.path, file.contents);
+rmSync(glueFile);
+console.log(
+  `[build] ${emptied} closure shims out of the function table; ${Object.keys(mangled).length} import and export names shortened`,
 );
-rmSync(join(pkg, 'wx_subscribemsg.js'));
+// The Node build: optimised alike, its glue left as wasm-bindgen wrote it (bytes matter less on a server).
+const nodeWasmFile = join(pkg, 'node', 'wx_subscribemsg_bg.wasm');
+const nodeWasm = readWasm(readFileSync(nodeWasmFile));
+optimize(nodeWasm);
+writeFileSync(nodeWasmFile, emit(nodeWasm));
+nodeWasm.dispose();
+
 // The types of the JS half and of the errors are written by hand beside their code (js/*.d.ts).
 for (const name of ['delivery.d.ts', 'errors.d.ts']) copyFileSync(join(root, 'js', name), join(pkg, name));
 writeFileSync(
@@ -106,6 +167,7 @@ const files = new Set([
   'errors.d.ts',
   ...(manifest.files ?? []).filter((f) => f !== 'wx_subscribemsg.js'),
   'index.js',
+  'index.js.map',
   'index.d.ts',
   'node.js',
   'node.d.ts',
@@ -124,25 +186,6 @@ Object.assign(manifest, {
 writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
 // wasm-pack copied the whole repository README: the package gets the user guide instead, in English and Chinese.
 writePackageReadmes(root, pkg);
-
-/**
- * The entry's last statement: initialise once, at import (top-level await). Vite and webpack find the wasm through
- * the literal `new URL(…, import.meta.url)`; esbuild and Rollup leave it as is, so the file must sit next to the
- * bundle. When it cannot be loaded the import rejects with a SubscribeError (code wasm_unavailable) that names the
- * URL and the fix, rather than wasm-bindgen's bare fetch error and a page whose button silently does nothing.
- */
-function initialisation() {
-  return `const __wasmUrl = new URL('./wx_subscribemsg_bg.wasm', import.meta.url);
-try {
-  await __wbg_init({ module_or_path: __wasmUrl });
-} catch (cause) {
-  throw Object.assign(
-    new Error(\`cannot load \${__wasmUrl} (\${cause}): serve wx_subscribemsg_bg.wasm there, next to the bundle (wx-subscribemsg README, "Bundlers")\`, { cause }),
-    { name: 'SubscribeError', code: 'wasm_unavailable' },
-  );
-}
-`;
-}
 
 /**
  * The Node entry's declarations, self-contained so that a server type-checks with `lib: ["es2022"]` alone: the

@@ -14,7 +14,7 @@ fi
 
 # wasm-pack compares wasm-bindgen-cli with the wasm-bindgen crate in Cargo.lock and downloads on a
 # mismatch (which fails offline), so install exactly the version Cargo.toml pins.
-want=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+want=$(sed -n 's/^wasm-bindgen = .*"=\([0-9.]*\)".*/\1/p' Cargo.toml)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$want" ]; then
   say "installing wasm-bindgen-cli $want (a few minutes, once)"

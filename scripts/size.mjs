@@ -4,14 +4,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-/** The goal of issue "Size and speed": .wasm plus JS glue, each gzip -9, summed. Not met yet: see README. */
-export const GOAL_GZIP = 24 * 1024;
+/** The goal of the size issue: entry module plus .wasm, each gzip -9, summed, on stable Rust with wasm-bindgen,
+ * js-sys and web-sys. Not met yet: see README "Performance". */
+export const GOAL_GZIP = 28 * 1024;
 
-/** What the size test enforces until the goal is met: today's size and a little room, so nothing grows unseen.
- * Lower it whenever a change shrinks the module. Raised from 38 KB to 42.5 KB by the reliability work (records
- * keyed and capped, room made in full storage, the reload marker, redirect and option checks: 42,774 B measured);
- * the size issue cuts it to 28 KB. */
-export const LIMIT_GZIP = 43_520;
+/** What the size test enforces: today's size and a little room, so nothing grows unseen. Lower it whenever a
+ * change shrinks the module. */
+export const LIMIT_GZIP = 32_256;
 
 /** The files a page loads: the entry (wasm-bindgen's glue and the init call) and the module. */
 export const SHIPPED = ['index.js', 'wx_subscribemsg_bg.wasm'];

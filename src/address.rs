@@ -2,6 +2,7 @@
 //! fragment of the original `redirect_url` back in place.
 
 use crate::callback::CALLBACK_PARAMS;
+use crate::prelude::*;
 
 /// The cleaned address (path, query and fragment) for `history.replaceState`, or `None` when `search` carries
 /// none of WeChat's parameters: an address cleaned before (a reload) keeps whatever fragment the page has moved
@@ -21,13 +22,14 @@ use crate::callback::CALLBACK_PARAMS;
 /// ```
 pub fn clean(path: &str, search: &str, fragment: Option<&str>) -> Option<String> {
     let query = search.strip_prefix('?').unwrap_or(search);
+    // The decoded pairs come in the order of the non-empty segments, one each.
+    let names = crate::whatwg::form_pairs(query);
     let segments = query.split('&').filter(|segment| !segment.is_empty());
-    let total = segments.clone().count();
+    let total = names.len();
     let kept: Vec<&str> = segments
-        .filter(|segment| {
-            let name = form_urlencoded::parse(segment.as_bytes()).next().map(|(name, _)| name);
-            !name.is_some_and(|name| CALLBACK_PARAMS.contains(&name.as_ref()))
-        })
+        .zip(&names)
+        .filter(|(_, (name, _))| !CALLBACK_PARAMS.contains(&name.as_str()))
+        .map(|(segment, _)| segment)
         .collect();
     if kept.len() == total {
         return None;

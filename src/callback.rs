@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::params::{OpenId, Reserved, Scene, TemplateId};
+use crate::prelude::*;
 
 /// The five parameters WeChat adds to `redirect_url`, in the order they are checked.
 pub const CALLBACK_PARAMS: [&str; 5] = ["openid", "template_id", "action", "scene", "reserved"];
@@ -55,9 +56,9 @@ impl Callback {
     /// ```
     pub fn parse(input: &str) -> Result<Self> {
         let mut found: [Option<String>; 5] = Default::default();
-        for (name, value) in form_urlencoded::parse(query_of(input).as_bytes()) {
+        for (name, value) in crate::whatwg::form_pairs(query_of(input)) {
             if let Some(i) = CALLBACK_PARAMS.iter().position(|&p| p == name) {
-                if found[i].replace(value.into_owned()).is_some() {
+                if found[i].replace(value).is_some() {
                     return Err(Error::DuplicateParam(CALLBACK_PARAMS[i]));
                 }
             }

@@ -1,5 +1,6 @@
 //! What WeChat's answer to the send request means, and what to do about it.
 
+use crate::prelude::*;
 use serde::Deserialize;
 
 /// What to do with a failed send.

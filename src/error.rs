@@ -5,8 +5,9 @@
 //! are the contract, messages may improve. Code, message and [`Error::CODES`] come from one table (the
 //! `errors!` invocation below), so they cannot drift apart.
 
-use std::borrow::Cow;
-use std::fmt;
+use alloc::borrow::Cow;
+use alloc::borrow::ToOwned;
+use core::fmt;
 
 /// Why an http(s) URL was refused; each reason has its own message under the `invalid_redirect_url` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,11 +27,15 @@ pub enum UrlProblem {
 impl UrlProblem {
     fn message(self) -> &'static str {
         match self {
-            UrlProblem::NotAbsolute => "redirectUrl must be an absolute URL such as 'https://example.com/subscribe/callback.html'",
-            UrlProblem::Whitespace => "redirectUrl must not contain spaces or control characters; percent-encode them",
+            UrlProblem::NotAbsolute => {
+                "redirectUrl must be an absolute http(s) URL, e.g. 'https://example.com/done.html'"
+            }
+            UrlProblem::Whitespace => "redirectUrl has spaces or control characters: percent-encode them",
             UrlProblem::NotHttp => "redirectUrl must use http or https",
             UrlProblem::Credentials => "redirectUrl must not contain a user name or password",
-            UrlProblem::OtherOrigin => "redirectUrl must have the same origin (scheme, host and port) as the current page: the reserved nonce is kept in this origin's storage, so a landing page on another origin could never find it",
+            UrlProblem::OtherOrigin => {
+                "redirectUrl must have this page's origin: the nonce is kept in this origin's storage"
+            }
         }
     }
 }
@@ -106,57 +111,57 @@ macro_rules! errors {
 
 errors! {
     /// The AppID is not `wx` followed by 16 hex digits.
-    InvalidAppid => "invalid_appid", "appid must be the Service Account's AppID: 'wx' followed by 16 hex digits, as shown in the WeChat Official Accounts Platform under Settings > Basic configuration";
+    InvalidAppid => "invalid_appid", "appid must be the Service Account's AppID: 'wx' and 16 hex digits";
     /// The scene is not an integer in 0..=10000.
-    InvalidScene => "invalid_scene", "scene must be an integer from 0 to 10000 (a number, not a string); use a different scene for each separate subscription";
+    InvalidScene => "invalid_scene", "scene must be an integer number from 0 to 10000";
     /// The template ID is empty, longer than 128, or outside `[A-Za-z0-9_-]`.
-    InvalidTemplateId => "invalid_template_id", "templateId must be the one-time subscription template ID from the platform's interface permission list: 1 to 128 characters of A-Z, a-z, 0-9, '_' or '-'";
+    InvalidTemplateId => "invalid_template_id", "templateId must be the one-time template ID: 1 to 128 of A-Z a-z 0-9 _ -";
     /// `reserved` is empty, longer than 128, or outside `[A-Za-z0-9]`.
-    InvalidReserved => "invalid_reserved", "reserved must be 1 to 128 characters of A-Z, a-z or 0-9 (WeChat's limit); authorize() generates one for you";
+    InvalidReserved => "invalid_reserved", "reserved must be 1 to 128 of A-Z a-z 0-9; authorize() makes one";
     /// The redirect URL was refused: see [`UrlProblem`].
     InvalidRedirectUrl(problem: UrlProblem) => "invalid_redirect_url", "{}";
     /// An option other than the link parameters is missing, has the wrong type or is out of range.
-    InvalidOption(name: &'static str) => "invalid_option", "option '{}' is missing, has the wrong type or is out of range; see the type definitions";
+    InvalidOption(name: &'static str) => "invalid_option", "option '{}' is missing, of the wrong type or out of range: see the types";
     /// The redirect URL's host is not the registered business domain.
-    DomainMismatch => "domain_mismatch", "redirectUrl's host must equal businessDomain: WeChat only redirects to the business domain registered under Settings > Official Account settings > Feature settings";
+    DomainMismatch => "domain_mismatch", "redirectUrl's host must be businessDomain: WeChat redirects only there";
     /// `requireWeChat` was set and the page is not in WeChat.
-    NotInWechat => "not_in_wechat", "this page is not open in WeChat; the subscription link only works inside the WeChat client (requireWeChat is set)";
+    NotInWechat => "not_in_wechat", "not in WeChat (requireWeChat): the link works only in the WeChat client";
     /// Neither sessionStorage nor localStorage can be used (disabled, private mode, full with the site's own data).
-    StorageUnavailable => "storage_unavailable", "sessionStorage is unavailable or full even after removing this package's old records, so the reserved nonce cannot be kept: authorize() makes no link it could not verify later, and handleCallback() cannot read the request it answers";
+    StorageUnavailable => "storage_unavailable", "storage is unavailable or full, so the nonce cannot be kept or read: leave private mode or free site storage";
     /// No cryptographic random source (`crypto.getRandomValues`).
-    CryptoUnavailable => "crypto_unavailable", "crypto.getRandomValues is unavailable, so no unguessable reserved nonce can be made";
+    CryptoUnavailable => "crypto_unavailable", "crypto.getRandomValues is unavailable: no nonce can be made";
     /// The landing page's address carries no callback, and no earlier callback was handled at this address.
-    NoCallback => "no_callback", "this address carries no WeChat callback (none of openid, template_id, action, scene, reserved) and none was handled here before: the page was opened directly, from a bookmark or a shared link; show its normal content";
+    NoCallback => "no_callback", "no WeChat callback at this address: show the page's normal content";
     /// A required callback parameter is absent.
-    MissingParam(name: &'static str) => "missing_param", "the callback has no '{}' parameter: load this page only as the redirect target of the subscription link";
+    MissingParam(name: &'static str) => "missing_param", "the callback has no '{}' parameter: open this page only from the link";
     /// A callback parameter appears more than once.
-    DuplicateParam(name: &'static str) => "duplicate_param", "the callback has the '{}' parameter more than once, which WeChat never sends: the link was tampered with";
+    DuplicateParam(name: &'static str) => "duplicate_param", "the callback has '{}' twice: it was tampered with";
     /// A callback parameter has a value WeChat never sends.
-    InvalidParam(name: &'static str) => "invalid_param", "the callback's '{}' parameter has a value WeChat never sends: the link was tampered with or truncated";
+    InvalidParam(name: &'static str) => "invalid_param", "the callback's '{}' is not what WeChat sends: it was tampered with or cut";
     /// No subscription this browser keeps has this `reserved` nonce.
-    UnknownReserved => "unknown_reserved", "no subscription this browser keeps matches this callback's reserved value: the link was forged, started in another browser or another origin, or the browser lost or cleared its storage; start the subscription again";
+    UnknownReserved => "unknown_reserved", "no subscription in this browser has this reserved: forged, from another browser, or storage cleared; subscribe again";
     /// The callback's template differs from the one that was authorized.
-    TemplateMismatch => "template_mismatch", "the callback's template_id differs from the one that was authorized: the callback was tampered with; the pending subscription is kept";
+    TemplateMismatch => "template_mismatch", "template_id is not the one authorized: tampered with; the request is kept";
     /// The callback's scene differs from the one that was authorized.
-    SceneMismatch => "scene_mismatch", "the callback's scene differs from the one that was authorized: the callback was tampered with; the pending subscription is kept";
+    SceneMismatch => "scene_mismatch", "scene is not the one authorized: tampered with; the request is kept";
     /// The grant endpoint answered a 4xx other than 408 and 429.
-    BackendRejected(status: u16) => "backend_rejected", "the grant endpoint refused the grant with HTTP {}; it was not retried: check the endpoint, its headers and credentials";
+    BackendRejected(status: u16) => "backend_rejected", "the grant endpoint refused with HTTP {}; not retried: check its URL, headers, credentials";
     /// Not an openid (1..=64 of `[A-Za-z0-9_-]`).
-    InvalidOpenid => "invalid_openid", "openid must be the user's openid for this Service Account, as the callback gave it: 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'";
+    InvalidOpenid => "invalid_openid", "openid must be the openid the callback gave: 1 to 64 of A-Z a-z 0-9 _ -";
     /// The message title is blank, longer than 15 characters, or has control characters.
-    InvalidTitle => "invalid_title", "title must be 1 to 15 characters (characters, not bytes: 15 Chinese characters fit), not blank, without line breaks or control characters";
+    InvalidTitle => "invalid_title", "title must be 1 to 15 characters, not blank, without control characters";
     /// The message content is blank, longer than 200 characters, or has control characters.
-    InvalidContent => "invalid_content", "content must be 1 to 200 characters, not blank, without control characters other than line breaks";
+    InvalidContent => "invalid_content", "content must be 1 to 200 characters, not blank, without control characters but line breaks";
     /// Not `#RRGGBB`.
     InvalidColor => "invalid_color", "color must be '#' followed by 6 hex digits, such as '#173177'";
     /// The message's page is not an absolute http(s) URL.
     InvalidUrl => "invalid_url", "url must be an absolute http or https URL without a user name or password";
     /// The mini program's AppID or page path is malformed.
-    InvalidMiniprogram => "invalid_miniprogram", "miniprogram.appid must be the mini program's AppID ('wx' and 16 hex digits), and pagepath, when given, a non-empty path without spaces";
+    InvalidMiniprogram => "invalid_miniprogram", "miniprogram.appid must be 'wx' and 16 hex digits, and pagepath a path without spaces";
 }
 
 /// The crate's result type.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,11 +171,12 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -191,7 +197,7 @@ mod tests {
         assert!(Error::MissingParam("openid")
             .message()
             .contains("no 'openid' parameter"));
-        assert!(Error::BackendRejected(403).message().contains("with HTTP 403; it was"));
+        assert!(Error::BackendRejected(403).message().contains("with HTTP 403; not"));
         assert!(Error::InvalidOption("ttlSeconds")
             .message()
             .starts_with("option 'ttlSeconds' is"));

@@ -7,6 +7,7 @@ use crate::http_url::HttpUrl;
 use crate::ledger::{Kept, Ledger};
 use crate::link::Link;
 use crate::params::Reserved;
+use crate::prelude::*;
 use crate::record::{Record, State};
 use crate::verdict::Verdict;
 

@@ -17,6 +17,7 @@
 
 use crate::error::{Error, Result};
 use crate::params::Reserved;
+use crate::prelude::*;
 use crate::record::{format_of, Record, State, FORMAT};
 use crate::store::Store;
 
@@ -54,7 +55,7 @@ impl<'a> Ledger<'a> {
     }
 
     fn stores(&self) -> impl Iterator<Item = &'a dyn Store> {
-        std::iter::once(self.session).chain(self.local)
+        core::iter::once(self.session).chain(self.local)
     }
 
     /// The record for `reserved`: one read per store. Where both hold it, the one further along wins (another

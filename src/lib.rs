@@ -11,8 +11,23 @@
 //! URLs with the browser's own `URL` in wasm (the `url` crate natively). The `web` module (wasm32 only) is
 //! the thin browser shell that the npm package exports; `js/delivery.js` in the package does the network I/O.
 
+#![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+// no_std everywhere, so the browser build cannot reach std by accident; `alloc` has what the crate uses.
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+/// What std's prelude would bring in, from `alloc`.
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::string::String;
+    #[cfg(test)]
+    pub(crate) use alloc::string::ToString;
+    pub(crate) use alloc::vec::Vec;
+}
 
 pub mod address;
 pub mod callback;
@@ -46,6 +61,15 @@ pub use record::{Record, State};
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// Without std (the package's build), a panic traps: the module is built so that none happens (every export checks
+/// its input and returns a typed error), and std's panic machinery with `core::fmt` would cost kilobytes a phone
+/// downloads. Tests link std and get its messages.
+#[cfg(all(target_arch = "wasm32", not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

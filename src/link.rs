@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::http_url::HttpUrl;
 use crate::params::{AppId, Reserved, Scene, TemplateId};
+use crate::prelude::*;
 
 /// WeChat's consent page for one-time subscription messages.
 pub const AUTHORIZE_URL: &str = "https://mp.weixin.qq.com/mp/subscribemsg";

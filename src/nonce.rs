@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::params::Reserved;
+use crate::prelude::*;
 
 /// Characters of a generated nonce; all of them are in WeChat's `reserved` charset.
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

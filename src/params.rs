@@ -4,6 +4,7 @@
 //! callback verifier never re-check and never forget to check.
 
 use crate::error::{Error, Result};
+use crate::prelude::*;
 
 /// True when `s` is 1..=`max` bytes, each ASCII alphanumeric or one of `extra`.
 fn is_token(s: &str, max: usize, extra: &[u8]) -> bool {
@@ -96,7 +97,7 @@ impl Scene {
     /// assert!(Scene::from_f64(f64::NAN).is_err());
     /// ```
     pub fn from_f64(n: f64) -> Result<Self> {
-        if n.fract() == 0.0 && (0.0..=f64::from(Self::MAX)).contains(&n) {
+        if n % 1.0 == 0.0 && (0.0..=f64::from(Self::MAX)).contains(&n) {
             Ok(Scene(n as u16))
         } else {
             Err(Error::InvalidScene)

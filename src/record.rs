@@ -14,6 +14,7 @@ use crate::flow::MAX_TTL_SECONDS;
 use crate::http_url::HttpUrl;
 use crate::link::Link;
 use crate::params::{AppId, OpenId, Reserved, Scene, TemplateId};
+use crate::prelude::*;
 use crate::verdict::{verdict, Verdict};
 
 /// The format version this package writes and reads. Records in any other format are another version's

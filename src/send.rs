@@ -4,6 +4,7 @@
 //! body. One authorization allows one message; authorizing again under the same scene does not add a
 //! permit, and a second message needs a second scene (WeChat answers 43101 otherwise, see [`crate::errcode`]).
 
+use crate::prelude::*;
 use serde::{Serialize, Serializer};
 
 use crate::error::{Error, Result};
@@ -106,7 +107,7 @@ pub struct Field {
     pub color: Option<String>,
 }
 
-fn scene_as_string<S: Serializer>(scene: &Scene, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+fn scene_as_string<S: Serializer>(scene: &Scene, serializer: S) -> core::result::Result<S::Ok, S::Error> {
     serializer.serialize_str(&scene.to_decimal())
 }
 

@@ -1,8 +1,11 @@
 //! Key-value storage as the crate needs it: the shape of the Web Storage API, so sessionStorage and
 //! localStorage implement it in a few lines (`web::storage`) and tests use [`MemoryStore`].
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use alloc::borrow::ToOwned;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 
 use crate::error::{Error, Result};
 

@@ -272,7 +272,7 @@ fn storage_that_throws_gives_no_link() {
     assert!(get(&error, "message")
         .as_string()
         .unwrap()
-        .contains("authorize() makes no link"));
+        .contains("the nonce cannot be kept"));
     assert_eq!(code(error), "storage_unavailable");
     assert_eq!(js("sessionStorage.length + localStorage.length"), 0);
 }
@@ -644,7 +644,10 @@ fn authorize_refuses_other_origins_foreign_domains_and_outside_wechat() {
         r#"({{ appid: "{APPID}", scene: 1, templateId: "T", redirectUrl: "https://elsewhere.example/cb" }})"#
     ));
     let error = authorize(other).unwrap_err();
-    assert!(get(&error, "message").as_string().unwrap().contains("same origin"));
+    assert!(get(&error, "message")
+        .as_string()
+        .unwrap()
+        .contains("this page's origin"));
     assert_eq!(code(error), "invalid_redirect_url");
     assert_eq!(
         code(authorize(auth_options(1, ", businessDomain: 'shop.example.com'")).unwrap_err()),

@@ -208,3 +208,70 @@ test("the packed READMEs' links resolve, in the package or in the repository", (
     [],
   );
 });
+
+// The entry is minified (scripts/build.mjs, esbuild) with a source map in the package, so stack traces and the
+// debugger still show wasm-bindgen's glue, js/delivery.js and js/loader.js as written.
+test('the entry is minified and ships its source map', () => {
+  const entry = read('index.js');
+  assert.match(entry, /\n\/\/# sourceMappingURL=index\.js\.map\n$/);
+  assert.ok(entry.split('\n').length <= 3, 'index.js is minified');
+  const map = JSON.parse(read('index.js.map'));
+  assert.equal(map.version, 3);
+  for (const source of ['../js/delivery.js', '../js/loader.js', 'wx_subscribemsg.js']) {
+    const i = map.sources.indexOf(source);
+    assert.ok(i >= 0, `the source map lists ${source}: ${map.sources}`);
+    assert.ok(map.sourcesContent[i].length > 1000, `the source map carries ${source}`);
+  }
+  assert.ok(JSON.parse(read('package.json')).files.includes('index.js.map'));
+  // Bundlers (Vite, webpack) find the wasm through this literal.
+  assert.match(entry, /new URL\("\.\/wx_subscribemsg_bg\.wasm",import\.meta\.url\)/);
+});
+
+// The glue's and the module's binding names are shortened on both sides (scripts/wasm-post.mjs): no hashed
+// wasm-bindgen name is left in the wasm, and the function table stays private to it.
+test('the wasm binds to the entry by short names and keeps its function table private', () => {
+  const module = new WebAssembly.Module(readFileSync(`${pkgDir}wx_subscribemsg_bg.wasm`));
+  const imports = WebAssembly.Module.imports(module);
+  assert.ok(imports.length > 10);
+  for (const { module: from, name } of imports) assert.ok(from.length <= 2 && name.length <= 3, `${from}.${name}`);
+  const exported = WebAssembly.Module.exports(module);
+  assert.deepEqual(
+    exported.filter((e) => e.kind === 'table').length,
+    1,
+    'only the externref table is exported: the function table is not',
+  );
+  for (const { name } of exported) assert.doesNotMatch(name, /__wbg|__wbindgen|_[0-9a-f]{16}$/);
+});
+
+// The post-processing fails the build when wasm-bindgen's output is not what it expects.
+test('wasm post-processing: the closure shims go, and any other shape fails loudly', async () => {
+  const { default: binaryen } = await import('binaryen');
+  const { dropClosureShims, renameBindings } = await import('../scripts/wasm-post.mjs');
+  const SHIM = 'wasm_bindgen::convert::closures::_::invoke::h0123456789abcdef';
+  const make = ({ names = [SHIM, 'core::live'], exportTable = false } = {}) => {
+    const m = new binaryen.Module();
+    m.setFeatures(binaryen.Features.All);
+    for (const name of new Set(names)) m.addFunction(name, binaryen.none, binaryen.none, [], m.nop());
+    m.addFunctionImport('imp', 'wbg', '__wbg_log_0123456789abcdef', binaryen.none, binaryen.none);
+    m.addFunctionExport('core::live', '__wbindgen_start');
+    m.addTable('0', names.length, names.length);
+    m.addActiveElementSegment('0', 'elem', names, m.i32.const(1));
+    if (exportTable) m.addTableExport('0', '__wbindgen_export_0');
+    return m;
+  };
+  const table = (m) => binaryen.getElementSegmentInfo(m.getElementSegmentByIndex(0)).data;
+
+  const ok = make();
+  assert.equal(dropClosureShims(ok), 1);
+  assert.deepEqual(table(ok), ['wxsub_dead_table_slot', 'core::live']);
+  assert.throws(() => dropClosureShims(make({ exportTable: true })), /is exported/);
+  assert.throws(() => dropClosureShims(make({ names: ['core::live'] })), /no closure shims/);
+  assert.throws(() => dropClosureShims(make({ names: ['1', '2'] })), /no function names/);
+
+  const renamed = make();
+  renameBindings(renamed, { __wbg_log_0123456789abcdef: 'a', __wbindgen_start: 'b' }, 'wbg', 'w');
+  assert.deepEqual(binaryen.getFunctionInfo(renamed.getFunction('imp')).base, 'a');
+  assert.equal(binaryen.getExportInfo(renamed.getExportByIndex(0)).name, 'b');
+  assert.throws(() => renameBindings(make(), { __wbg_gone: 'a' }, 'wbg', 'w'), /neither an import nor an export/);
+  assert.throws(() => renameBindings(make(), {}, 'other', 'w'), /is not from other/);
+});

@@ -5,8 +5,7 @@
 //! back/forward, and a page-level memo for when history refuses. A later `handleCallback()` on that address
 //! finds the callback there and gets the first outcome as a replay.
 
-use std::cell::Cell;
-
+use crate::prelude::*;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -16,10 +15,9 @@ use crate::error::{Error, Result};
 
 const MARKER: &str = "wxsub";
 
-thread_local! {
-    /// The address (path and query) this page last cleaned, and the callback it carried.
-    static CLEANED: Cell<Option<(String, String)>> = const { Cell::new(None) };
-}
+/// The address (path and query) this page last cleaned, and the callback it carried. The page's one thread is
+/// the only one to take the lock.
+static CLEANED: spin::Mutex<Option<(String, String)>> = spin::Mutex::new(None);
 
 /// The page's callback: in its address, or, on an address cleaned before, in the marker or the memo.
 /// [`Error::NoCallback`] when there is none anywhere; the address's own error when it carries a broken one.
@@ -33,13 +31,11 @@ pub fn page_callback() -> Result<Callback> {
     }
     let here = [path, search].concat();
     let memo = || {
-        let remembered = CLEANED.take();
-        let callback = remembered
+        CLEANED
+            .lock()
             .as_ref()
             .filter(|(at, _)| *at == here)
-            .map(|(_, callback)| callback.clone());
-        CLEANED.set(remembered);
-        callback
+            .map(|(_, callback)| callback.clone())
     };
     Callback::parse(&marker().or_else(memo).ok_or(Error::NoCallback)?)
 }
@@ -64,7 +60,7 @@ pub fn clean(callback: &str, fragment: Option<&str>) {
         return;
     };
     let at = url.split('#').next().unwrap_or_default().to_owned();
-    CLEANED.set(Some((at, callback.to_owned())));
+    *CLEANED.lock() = Some((at, callback.to_owned()));
     let Ok(history) = window.history() else { return };
     // The page's own state (a router's) is kept; the marker is added beside it.
     let state = Object::new();

@@ -4,7 +4,9 @@
 use wasm_bindgen::prelude::*;
 
 use super::options::Options;
-use super::{object, set};
+use serde::Serialize;
+
+use super::object;
 use crate::errcode::{self, Retry};
 use crate::error::Error;
 use crate::params::{OpenId, TemplateId};
@@ -94,29 +96,10 @@ pub fn build_send_request(
         }),
     };
     let request = SendRequest::new(openid, template_id, scene, message)?;
-    // Built field by field in WeChat's order; the native build serialises the same struct with serde.
-    let body = object(&[
-        ("touser", request.touser.as_str().into()),
-        ("template_id", request.template_id.as_str().into()),
-    ]);
-    if let Some(url) = &request.url {
-        set(&body, "url", url.into());
-    }
-    if let Some(mp) = &request.miniprogram {
-        let value = object(&[("appid", mp.appid.as_str().into())]);
-        if let Some(pagepath) = &mp.pagepath {
-            set(&value, "pagepath", pagepath.into());
-        }
-        set(&body, "miniprogram", value.into());
-    }
-    set(&body, "scene", request.scene.to_decimal().into());
-    set(&body, "title", request.title.as_str().into());
-    let content = object(&[("value", request.data.content.value.as_str().into())]);
-    if let Some(color) = &request.data.content.color {
-        set(&content, "color", color.into());
-    }
-    set(&body, "data", object(&[("content", content.into())]).into());
-    Ok(body.into())
+    // The struct's serde derive, as native backends serialise it: one definition of WeChat's field names, order and
+    // omitted fields. JSON-compatible: objects, not Maps; absent options left out, never null.
+    let json = serde_wasm_bindgen::Serializer::json_compatible();
+    Ok(request.serialize(&json)?)
 }
 
 /// What an errcode of the send API means and what to do about it.
@@ -125,7 +108,7 @@ pub fn explain_errcode(#[wasm_bindgen(unchecked_param_type = "number")] errcode:
     // A number as WeChat sends it: no strings, fractions or NaN passed off as an errcode.
     let code = errcode
         .as_f64()
-        .filter(|n| n.fract() == 0.0 && n.abs() < 1e15)
+        .filter(|n| n % 1.0 == 0.0 && -1e15 < *n && *n < 1e15)
         .ok_or(Error::InvalidOption("errcode"))?;
     let row = errcode::explain(code as i64);
     Ok(object(&[

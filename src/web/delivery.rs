@@ -143,7 +143,7 @@ pub fn record_answer(reserved: JsValue, status: JsValue) -> Result<JsValue, JsVa
     let reserved = Reserved::parse(&reserved.as_string().ok_or(Error::InvalidOption("reserved"))?)?;
     let status = status
         .as_f64()
-        .filter(|s| s.fract() == 0.0 && (0.0..=999.0).contains(s))
+        .filter(|s| s % 1.0 == 0.0 && (0.0..=999.0).contains(s))
         .ok_or(Error::InvalidOption("status"))? as u16;
     let verdict = verdict(status);
     let stores = Stores::open();

@@ -5,6 +5,7 @@
 //! Every export takes `JsValue`s and checks them, so any JS value gets a typed `SubscribeError` (or the
 //! documented value), never a trap: a panic or a bad pointer in wasm would kill the module for the page.
 
+use crate::prelude::*;
 mod address;
 #[cfg(feature = "backend")]
 mod backend;

@@ -7,6 +7,7 @@
 //! Read field by field with `Reflect` rather than through serde: each field gets its own code (a string
 //! scene is `invalid_scene`, not a generic deserialisation message), and the module stays small.
 
+use crate::prelude::*;
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
@@ -56,15 +57,13 @@ impl Options {
     }
 
     /// An integer field in `range` that may be absent.
-    pub fn opt_u32(&self, name: &'static str, default: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32> {
+    pub fn opt_u32(&self, name: &'static str, default: u32, range: core::ops::RangeInclusive<u32>) -> Result<u32> {
         let error = Error::InvalidOption(name);
         let Some(value) = self.get(name, error.clone())? else {
             return Ok(default);
         };
         match value.as_f64() {
-            Some(n) if n.fract() == 0.0 && n >= f64::from(*range.start()) && n <= f64::from(*range.end()) => {
-                Ok(n as u32)
-            }
+            Some(n) if n % 1.0 == 0.0 && n >= f64::from(*range.start()) && n <= f64::from(*range.end()) => Ok(n as u32),
             _ => Err(error),
         }
     }

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
+use crate::prelude::*;
 use crate::store::Store;
 
 /// A Web Storage area, or `None` where the browser gives none (disabled, sandboxed, or it threw).
