@@ -87,8 +87,7 @@ export function delivery(core) {
     try {
       // Every option is checked before anything is recorded.
       options = core.checkOptions(options);
-      verified = core.recordCallback(options.query);
-      if (options.cleanUrl) core.cleanAddress(verified.address);
+      verified = core.recordCallbackAndCleanAddress(options.query, options.cleanUrl);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -10,7 +10,7 @@ export const GOAL_GZIP = 28 * 1024;
 
 /** What the size test enforces: today's size and a little room, so nothing grows unseen. Lower it whenever a
  * change shrinks the module. */
-export const LIMIT_GZIP = 32_256;
+export const LIMIT_GZIP = 30_208;
 
 /** The files a page loads: the entry (wasm-bindgen's glue and the init call) and the module. */
 export const SHIPPED = ['index.js', 'wx_subscribemsg_bg.wasm'];

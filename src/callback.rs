@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::params::{OpenId, Reserved, Scene, TemplateId};
 use crate::prelude::*;
+use crate::whatwg;
 
 /// The five parameters WeChat adds to `redirect_url`, in the order they are checked.
 pub const CALLBACK_PARAMS: [&str; 5] = ["openid", "template_id", "action", "scene", "reserved"];
@@ -95,16 +96,19 @@ impl Callback {
     /// The query WeChat sends for this callback: `openid` (on confirm), `template_id`, `action`, `scene`,
     /// `reserved`, in WeChat's order. [`Callback::parse`] reads it back to the same callback.
     pub fn to_query(&self) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        if let Answer::Confirm(openid) = &self.answer {
-            query.append_pair("openid", openid.as_str());
-        }
-        query
-            .append_pair("template_id", self.template_id.as_str())
-            .append_pair("action", self.answer.action())
-            .append_pair("scene", &self.scene.to_decimal())
-            .append_pair("reserved", self.reserved.as_str());
-        query.finish()
+        let (openid, confirm) = match &self.answer {
+            Answer::Confirm(openid) => (openid.as_str(), true),
+            Answer::Cancel => ("", false),
+        };
+        let query = [
+            ("openid", openid),
+            ("template_id", self.template_id.as_str()),
+            ("action", self.answer.action()),
+            ("scene", &self.scene.to_decimal()),
+            ("reserved", self.reserved.as_str()),
+        ];
+        // WeChat sends openid on confirm only.
+        whatwg::form_serialize(if confirm { &query } else { &query[1..] })
     }
 }
 
@@ -122,21 +126,21 @@ impl Callback {
 /// );
 /// ```
 pub fn wechat_answer(link: &str, openid: Option<&str>) -> Option<String> {
-    let query = query_of(link);
-    let get = |name: &str| {
-        form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
-    };
-    let mut back = form_urlencoded::Serializer::new(String::new());
-    if let Some(openid) = openid {
-        back.append_pair("openid", openid);
-    }
-    back.append_pair("template_id", &get("template_id")?)
-        .append_pair("action", if openid.is_some() { "confirm" } else { "cancel" })
-        .append_pair("scene", &get("scene")?)
-        .append_pair("reserved", &get("reserved")?);
-    Some(back.finish())
+    let pairs = whatwg::form_pairs(query_of(link));
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let action = if openid.is_some() { "confirm" } else { "cancel" };
+    let answer = [
+        ("openid", openid.unwrap_or_default()),
+        ("template_id", get("template_id")?),
+        ("action", action),
+        ("scene", get("scene")?),
+        ("reserved", get("reserved")?),
+    ];
+    Some(whatwg::form_serialize(if openid.is_some() {
+        &answer
+    } else {
+        &answer[1..]
+    }))
 }
 
 /// The query component of `input`: of a whole http(s) URL, what lies between its first `?` and its fragment;
@@ -276,19 +280,12 @@ mod tests {
     #[test]
     fn refuses_values_wechat_never_sends() {
         let with = |name: &str, value: &str| {
-            form_urlencoded::parse(OK.as_bytes())
-                .map(|(k, v)| {
-                    if k == name {
-                        (k.into_owned(), value.to_owned())
-                    } else {
-                        (k.into_owned(), v.into_owned())
-                    }
-                })
-                .fold(form_urlencoded::Serializer::new(String::new()), |mut s, (k, v)| {
-                    s.append_pair(&k, &v);
-                    s
-                })
-                .finish()
+            let pairs = whatwg::form_pairs(OK);
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), if k == name { value } else { v.as_str() }))
+                .collect();
+            whatwg::form_serialize(&pairs)
         };
         for (name, value) in [
             ("action", "CONFIRM"),

@@ -6,7 +6,6 @@
 //! `errors!` invocation below), so they cannot drift apart.
 
 use alloc::borrow::Cow;
-use alloc::borrow::ToOwned;
 use core::fmt;
 
 /// Why an http(s) URL was refused; each reason has its own message under the `invalid_redirect_url` code.
@@ -53,7 +52,7 @@ impl Detail for &'static str {
 
 impl Detail for u16 {
     fn detail(&self) -> Cow<'static, str> {
-        Cow::Owned(itoa::Buffer::new().format(*self).to_owned())
+        Cow::Owned(crate::decimal((*self).into()))
     }
 }
 
@@ -100,7 +99,7 @@ macro_rules! errors {
                 };
                 match (template.split_once('{'), detail) {
                     (Some((before, after)), Some(detail)) => {
-                        Cow::Owned([before, &detail, after.strip_prefix('}').unwrap_or(after)].concat())
+                        Cow::Owned(crate::concat(&[before, &detail, after.strip_prefix('}').unwrap_or(after)]))
                     }
                     _ => Cow::Borrowed(template),
                 }

@@ -51,7 +51,7 @@ impl<'a> Ledger<'a> {
 
     /// The storage key of the record for `reserved`.
     pub fn key(reserved: &Reserved) -> String {
-        [KEY_PREFIX, reserved.as_str()].concat()
+        crate::concat(&[KEY_PREFIX, reserved.as_str()])
     }
 
     fn stores(&self) -> impl Iterator<Item = &'a dyn Store> {
@@ -165,34 +165,28 @@ fn ours(store: &dyn Store, key: String) -> Option<(String, Option<Record>)> {
 /// evicted, first to go first (see [`Ledger::insert`]); never `except`, never an undelivered grant.
 fn evictable(store: &dyn Store, now_ms: u64, except: &str) -> Vec<String> {
     let Ok(keys) = store.keys() else { return Vec::new() };
-    let mut candidates: Vec<(u8, u64, String)> = Vec::new();
+    // Each with its place in the order: the rank above the creation time (which fits in 56 bits until 4254).
+    let mut candidates: Vec<(u64, String)> = Vec::new();
     for (key, record) in keys.into_iter().filter_map(|key| ours(store, key)) {
         if key == except {
             continue;
         }
-        let rank = match &record {
-            None => None,
-            Some(record) if record.is_stale(now_ms) => None,
-            Some(record) => match record.state {
-                State::Owed(_) => continue,
-                State::Pending if now_ms < record.expires_ms => Some(2),
-                State::Pending => Some(1),
-                _ => Some(0),
-            },
+        let Some(record) = record.filter(|record| !record.is_stale(now_ms)) else {
+            let _ = store.remove(&key);
+            continue;
         };
-        match (rank, record) {
-            (Some(rank), Some(record)) => {
-                // Kept in order as they come: an insertion is far smaller in wasm than a general sort.
-                let candidate = (rank, record.created_ms, key);
-                let at = candidates.partition_point(|c| *c <= candidate);
-                candidates.insert(at, candidate);
-            }
-            _ => {
-                let _ = store.remove(&key);
-            }
-        }
+        let rank: u64 = match record.state {
+            State::Owed(_) => continue,
+            State::Pending if now_ms < record.expires_ms => 2,
+            State::Pending => 1,
+            _ => 0,
+        };
+        let order = rank << 56 | record.created_ms.min((1 << 56) - 1);
+        // Kept in order as they come: an insertion is far smaller in wasm than a general sort.
+        let at = candidates.partition_point(|(o, _)| *o <= order);
+        candidates.insert(at, (order, key));
     }
-    candidates.into_iter().map(|(_, _, key)| key).collect()
+    candidates.into_iter().map(|(_, key)| key).collect()
 }
 
 /// Writes `value` under `key`; while the store refuses (full), evicts the next of `evictable()` (listed only

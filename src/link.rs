@@ -1,9 +1,11 @@
 //! The authorization link that sends the user to WeChat's consent page.
 
+use crate::concat;
 use crate::error::{Error, Result};
 use crate::http_url::HttpUrl;
 use crate::params::{AppId, Reserved, Scene, TemplateId};
 use crate::prelude::*;
+use crate::whatwg;
 
 /// WeChat's consent page for one-time subscription messages.
 pub const AUTHORIZE_URL: &str = "https://mp.weixin.qq.com/mp/subscribemsg";
@@ -48,21 +50,15 @@ impl Link {
     /// ```
     pub fn to_url(&self, authorize_url: Option<&HttpUrl>) -> String {
         let base = authorize_url.map_or(AUTHORIZE_URL, HttpUrl::as_str);
-        let mut target = String::with_capacity(base.len() + 128 + self.redirect_url.as_str().len() * 3);
-        target.push_str(base);
-        target.push('?');
-        let start = target.len();
-        let mut query = form_urlencoded::Serializer::for_suffix(target, start);
-        query
-            .append_pair("action", "get_confirm")
-            .append_pair("appid", self.appid.as_str())
-            .append_pair("scene", &self.scene.to_decimal())
-            .append_pair("template_id", self.template_id.as_str())
-            .append_pair("redirect_url", self.redirect_url.as_str())
-            .append_pair("reserved", self.reserved.as_str());
-        let mut url = query.finish();
-        url.push_str("#wechat_redirect");
-        url
+        let query = whatwg::form_serialize(&[
+            ("action", "get_confirm"),
+            ("appid", self.appid.as_str()),
+            ("scene", &self.scene.to_decimal()),
+            ("template_id", self.template_id.as_str()),
+            ("redirect_url", self.redirect_url.as_str()),
+            ("reserved", self.reserved.as_str()),
+        ]);
+        concat(&[base, "?", &query, "#wechat_redirect"])
     }
 }
 
@@ -98,11 +94,7 @@ pub(crate) mod tests {
     fn split(url: &str) -> (&str, Vec<(String, String)>, &str) {
         let (base, rest) = url.split_once('?').unwrap();
         let (query, fragment) = rest.split_once('#').unwrap();
-        (
-            base,
-            form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
-            fragment,
-        )
+        (base, whatwg::form_pairs(query), fragment)
     }
 
     #[test]

@@ -129,7 +129,7 @@ impl Scene {
 
     /// Decimal digits, as WeChat writes them in URLs.
     pub fn to_decimal(self) -> String {
-        itoa::Buffer::new().format(self.0).to_owned()
+        crate::decimal(self.0.into())
     }
 }
 

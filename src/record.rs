@@ -59,9 +59,9 @@ impl State {
             State::Cancelled => return "cancelled".into(),
             State::Owed(openid) => ("owed:", openid.as_str()),
             State::Delivered(openid) => ("delivered:", openid.as_str()),
-            State::Rejected(status) => return ["rejected:", itoa::Buffer::new().format(*status)].concat(),
+            State::Rejected(status) => return crate::concat(&["rejected:", &crate::decimal((*status).into())]),
         };
-        [name, detail].concat()
+        crate::concat(&[name, detail])
     }
 
     fn decode(s: &str) -> Option<State> {
@@ -116,31 +116,27 @@ impl Record {
 
     /// The stored form (see the module documentation); the nonce is the key, not part of the value.
     pub fn encode(&self) -> String {
-        let mut created = itoa::Buffer::new();
-        let mut expires = itoa::Buffer::new();
-        let mut answered = itoa::Buffer::new();
         let link = &self.link;
-        let answered = match self.answered_ms {
-            Some(ms) => answered.format(ms),
-            None => "-",
-        };
-        let fields = [
-            created.format(self.created_ms),
-            expires.format(self.expires_ms),
-            answered,
+        let answered = self.answered_ms.map_or_else(|| "-".into(), crate::decimal);
+        crate::concat(&[
+            FORMAT,
+            " ",
+            &crate::decimal(self.created_ms),
+            " ",
+            &crate::decimal(self.expires_ms),
+            " ",
+            &answered,
+            " ",
             &self.state.encode(),
+            " ",
             &link.scene.to_decimal(),
+            " ",
             link.appid.as_str(),
+            " ",
             link.template_id.as_str(),
+            " ",
             link.redirect_url.as_str(),
-        ];
-        let mut out = String::with_capacity(160 + link.redirect_url.as_str().len());
-        out.push_str(FORMAT);
-        for field in fields {
-            out.push(' ');
-            out.push_str(field);
-        }
-        out
+        ])
     }
 
     /// Reads the stored form of the record for `reserved`. `None` for anything this version of the package

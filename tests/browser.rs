@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use wx_subscribemsg::callback::wechat_answer;
-use wx_subscribemsg::web::delivery::{check_options, clean_address, owed_grants, record_answer, record_callback};
+use wx_subscribemsg::web::delivery::{check_options, owed_grants, record_answer, record_callback_and_clean_address};
 use wx_subscribemsg::web::{authorize, build_link, is_wechat, parse_callback, wechat_version};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -78,10 +78,10 @@ thread_local! {
         let bind = |name: &str, f: JsValue| Reflect::set(&core, &name.into(), &f).unwrap();
         type Unary = dyn Fn(JsValue) -> Result<JsValue, JsValue>;
         bind("checkOptions", Closure::<Unary>::new(check_options).into_js_value());
-        bind("recordCallback", Closure::<Unary>::new(record_callback).into_js_value());
-        bind("cleanAddress", Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(clean_address).into_js_value());
-        let answer = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(record_answer);
-        bind("recordAnswer", answer.into_js_value());
+        type Binary = dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>;
+        let record = Closure::<Binary>::new(record_callback_and_clean_address);
+        bind("recordCallbackAndCleanAddress", record.into_js_value());
+        bind("recordAnswer", Closure::<Binary>::new(record_answer).into_js_value());
         bind("owedGrants", Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(owed_grants).into_js_value());
         delivery(&core.into())
     };
@@ -547,9 +547,15 @@ async fn a_router_state_is_kept_beside_the_marker() {
 fn a_page_opened_without_a_callback_is_no_callback() {
     reset();
     set_address("/cb.html?from=bookmark#/done");
-    assert_eq!(code(record_callback(JsValue::UNDEFINED).unwrap_err()), "no_callback");
+    assert_eq!(
+        code(record_callback_and_clean_address(JsValue::UNDEFINED, JsValue::UNDEFINED).unwrap_err()),
+        "no_callback"
+    );
     set_address("/cb.html?template_id=T&scene=1");
-    assert_eq!(code(record_callback(JsValue::UNDEFINED).unwrap_err()), "missing_param");
+    assert_eq!(
+        code(record_callback_and_clean_address(JsValue::UNDEFINED, JsValue::UNDEFINED).unwrap_err()),
+        "missing_param"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -152,8 +152,7 @@ test('Chromium: every export of index.js, every kind of value', async () => {
         handleCallback: [],
         retryDeliveries: [],
         checkOptions: [],
-        recordCallback: [],
-        cleanAddress: [],
+        recordCallbackAndCleanAddress: [],
         recordAnswer: [],
       },
     });

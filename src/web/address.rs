@@ -29,7 +29,7 @@ pub fn page_callback() -> Result<Callback> {
         Err(Error::NoCallback) => {}
         parsed => return parsed,
     }
-    let here = [path, search].concat();
+    let here = crate::concat(&[&path, &search]);
     let memo = || {
         CLEANED
             .lock()

@@ -80,10 +80,12 @@ pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// Finds the callback (`query` when a string, else the page's address, or the marker a cleaned address keeps),
-/// verifies it and records the answer. Returns `{ result, post?, address }`: the result as JS sees it, the
-/// grant to post when one is owed, and what [`clean_address`] needs.
-#[wasm_bindgen(js_name = recordCallback, skip_typescript)]
-pub fn record_callback(query: JsValue) -> Result<JsValue, JsValue> {
+/// verifies it and records the answer; then, unless `clean_url` is false, cleans the landing page's address:
+/// WeChat's parameters go, the redirect URL's fragment comes back, and the history entry is marked so that a
+/// reload replays the callback. Returns `{ result, post? }`: the result as JS sees it, and the grant to post when
+/// one is owed. One export rather than two, so the page crosses into wasm once per callback.
+#[wasm_bindgen(js_name = recordCallbackAndCleanAddress, skip_typescript)]
+pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> Result<JsValue, JsValue> {
     let callback = match query.as_string() {
         Some(query) => Callback::parse(&query)?,
         None if query.is_undefined() => address::page_callback()?,
@@ -114,26 +116,14 @@ pub fn record_callback(query: JsValue) -> Result<JsValue, JsValue> {
         set(&result, "delivered", matches!(record.state, State::Delivered(_)).into());
         set(&result, "kept", kept(record, verified.kept).into());
     }
-    let address = object(&[("callback", callback.to_query().into())]);
-    if let Some(fragment) = record.link.redirect_url.fragment() {
-        set(&address, "fragment", fragment.into());
+    if clean_url.as_bool() != Some(false) {
+        address::clean(&callback.to_query(), record.link.redirect_url.fragment());
     }
-    let out = object(&[("result", result.into()), ("address", address.into())]);
+    let out = object(&[("result", result.into())]);
     if record.owed().is_some() {
         set(&out, "post", post(record));
     }
     Ok(out.into())
-}
-
-/// Cleans the landing page's address after `recordCallback` (its `address`): WeChat's parameters go, the
-/// redirect URL's fragment comes back, and the history entry is marked so that a reload replays the callback.
-#[wasm_bindgen(js_name = cleanAddress, skip_typescript)]
-pub fn clean_address(address: JsValue) -> Result<(), JsValue> {
-    let options = Options::new(address, "address")?;
-    let callback = options.string("callback", Error::InvalidOption("callback"))?;
-    let fragment = options.opt_string("fragment", Error::InvalidOption("fragment"))?;
-    address::clean(&callback, fragment.as_deref());
-    Ok(())
 }
 
 /// Records the answer to one POST of the grant for `reserved`: an HTTP status, 300 for a redirect, 0 for no
