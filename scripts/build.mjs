@@ -73,7 +73,6 @@ import { delivery } from '../js/delivery.js';
 import { instantiate, unavailable } from '../js/loader.js';
 
 export { ${browser.functions.join(', ')} } from './wx_subscribemsg.js';
-export { ${CORE.join(', ')} };
 export const { handleCallback, retryDeliveries } = delivery({ ${CORE.join(', ')} });
 
 const url = new URL('./wx_subscribemsg_bg.wasm', import.meta.url);

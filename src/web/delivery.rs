@@ -1,7 +1,7 @@
 //! The synchronous half of `handleCallback()` and `retryDeliveries()`, exported for `js/delivery.js`, which
 //! does the asynchronous half (fetch, timers) and binds these exports under the same names. They are the
-//! package's internals, not its API: its `.d.ts` does not list them, yet they check their arguments like
-//! every export.
+//! package's internals, not its API: the entry module keeps them to itself (only `handleCallback` and
+//! `retryDeliveries` leave it), and they check their arguments all the same.
 //!
 //! The split: wasm decides what an answer means and what is stored (the options, the verification, the
 //! records, the verdict on each HTTP answer, the typed errors); JS decides when to try and when to stop
@@ -114,7 +114,11 @@ pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> 
     if let State::Owed(openid) | State::Delivered(openid) = &record.state {
         set(&result, "openid", openid.as_str().into());
         set(&result, "delivered", matches!(record.state, State::Delivered(_)).into());
-        set(&result, "kept", kept(record, verified.kept).into());
+        set(
+            &result,
+            "kept",
+            safe(matches!(record.state, State::Delivered(_)), verified.kept).into(),
+        );
     }
     if clean_url.as_bool() != Some(false) {
         address::clean(&callback.to_query(), record.link.redirect_url.fragment());
@@ -142,11 +146,7 @@ pub fn record_answer(reserved: JsValue, status: JsValue) -> Result<JsValue, JsVa
         Verdict::Rejected(status) => Err(Error::BackendRejected(status).into()),
         verdict => {
             let delivered = verdict == Verdict::Delivered;
-            Ok(object(&[
-                ("delivered", delivered.into()),
-                ("kept", (delivered || kept.local).into()),
-            ])
-            .into())
+            Ok(object(&[("delivered", delivered.into()), ("kept", safe(delivered, kept).into())]).into())
         }
     }
 }
@@ -159,9 +159,10 @@ pub fn owed_grants() -> Result<JsValue, JsValue> {
     Ok(posts.into())
 }
 
-/// True when the grant is safe beyond this tab: delivered, or saved in localStorage for a later visit.
-fn kept(record: &Record, kept: Kept) -> bool {
-    matches!(record.state, State::Delivered(_)) || kept.local
+/// A result's `kept`, for the first outcome and for each answer alike: the grant is safe beyond this tab,
+/// delivered or saved in localStorage for a later visit.
+fn safe(delivered: bool, kept: Kept) -> bool {
+    delivered || kept.local
 }
 
 /// `{ reserved, body }`, the body being `{"appid","openid","template_id","scene","reserved"}`: WeChat's names,
