@@ -2,7 +2,7 @@
 // Node one with the server-side exports), entry modules that initialise the wasm so users import with no init
 // ceremony, and the manifest; then prints the shipped size.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -144,19 +144,23 @@ export type { SubscribeError, SubscribeErrorCode } from './errors.js';
 `,
 );
 // Node has no fetch of file: URLs, so it reads the wasm from disk. It adds the send request and the errcode
-// table; authorize() and handleCallback() need a browser page.
+// table, and the server half written in JS (js/server/: grant endpoint, stores, token, sender), which calls the
+// core only after this module has initialised it; authorize() and handleCallback() need a browser page.
+cpSync(join(root, 'js', 'server'), join(pkg, 'server'), { recursive: true });
 writeFileSync(
   join(pkg, 'node.js'),
   `import { readFileSync } from 'node:fs';
 import { initSync } from './node/wx_subscribemsg.js';
 initSync({ module: readFileSync(new URL('./node/wx_subscribemsg_bg.wasm', import.meta.url)) });
-${reexport(server.functions, './node/wx_subscribemsg.js')}`,
+${reexport(server.functions, './node/wx_subscribemsg.js')}export * from './server/index.js';
+`,
 );
-// Self-contained, so a server type-checks without the DOM lib; errors.d.ts names no DOM type either.
+// Self-contained, so a server type-checks without the DOM lib; errors.d.ts and server/*.d.ts name no DOM type.
 writeFileSync(
   join(pkg, 'node.d.ts'),
   `${nodeTypes(join(pkg, 'node', 'wx_subscribemsg.d.ts'), server.functions)}
 export type { SubscribeError, SubscribeErrorCode } from './errors.js';
+export * from './server/index.js';
 `,
 );
 
@@ -171,6 +175,7 @@ const files = new Set([
   'node.js',
   'node.d.ts',
   'node/',
+  'server/',
 ]);
 Object.assign(manifest, {
   type: 'module',

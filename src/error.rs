@@ -157,6 +157,15 @@ errors! {
     InvalidUrl => "invalid_url", "url must be an absolute http or https URL without a user name or password";
     /// The mini program's AppID or page path is malformed.
     InvalidMiniprogram => "invalid_miniprogram", "miniprogram.appid must be 'wx' and 16 hex digits, and pagepath a path without spaces";
+
+    // ==== The server receiving grants (src/server/grant.rs, js/server/ grant endpoint and stores) ====
+
+    // ==== end of the receiving side ====
+    //
+    //
+    // ==== The server sending messages (src/server/outcome.rs, src/server/token.rs, js/server/ token and sender) ====
+
+    // ==== end of the sending side ====
 }
 
 /// The crate's result type.

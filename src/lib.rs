@@ -67,6 +67,7 @@ pub mod nonce;
 pub mod params;
 pub mod record;
 pub mod send;
+pub mod server;
 pub mod store;
 pub mod ua;
 pub mod verdict;

@@ -1,5 +1,9 @@
-//! Step 2 for servers: the send request and the errcode table, exported only by the Node build
-//! (feature `backend`), so the browser module does not carry them.
+//! The server's exports, only in the Node build (feature `backend`), so the browser module does not carry them:
+//! Step 2's send request and errcode table here; the grant parser in [`grant`]; the send and token decisions in
+//! [`send`]. Each converts JS values to [`crate::server`]'s types and back; the decisions live there.
+
+mod grant;
+mod send;
 
 use wasm_bindgen::prelude::*;
 

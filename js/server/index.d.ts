@@ -1,0 +1,6 @@
+// Types of js/server/index.js, the Node entry's server half.
+export * from './grant-handler.js';
+export * from './file-store.js';
+export * from './pg-store.js';
+export * from './token.js';
+export * from './sender.js';
