@@ -99,7 +99,7 @@ export function delivery(core) {
   async function retryDeliveries(options) {
     options = core.checkOptions(options);
     const posts = new Map(handled);
-    for (const post of core.owedGrants()) posts.set(post.reserved, post);
+    for (const post of core.undeliveredGrants()) posts.set(post.reserved, post);
     const counts = { delivered: 0, pending: 0, rejected: 0 };
     for (const post of posts.values()) {
       try {

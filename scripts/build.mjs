@@ -57,7 +57,7 @@ const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}'
 // the properties and reports how, and the same renames are made in the wasm (scripts/wasm-post.mjs).
 const glueFile = join(pkg, 'wx_subscribemsg.js');
 const glue = readFileSync(glueFile, 'utf8');
-const CORE = ['checkOptions', 'recordCallbackAndCleanAddress', 'recordAnswer', 'owedGrants'];
+const CORE = ['checkOptions', 'recordCallbackAndCleanAddress', 'recordAnswer', 'undeliveredGrants'];
 for (const name of [...CORE, ...browser.functions]) {
   if (!new RegExp(`^export function ${name}\\(`, 'm').test(glue)) {
     throw new Error(`wasm-bindgen glue has no export ${name}: the entry re-exports it`);

@@ -52,7 +52,7 @@ impl Detail for &'static str {
 
 impl Detail for u16 {
     fn detail(&self) -> Cow<'static, str> {
-        Cow::Owned(crate::decimal((*self).into()))
+        Cow::Owned(crate::text::decimal((*self).into()))
     }
 }
 
@@ -99,7 +99,7 @@ macro_rules! errors {
                 };
                 match (template.split_once('{'), detail) {
                     (Some((before, after)), Some(detail)) => {
-                        Cow::Owned(crate::concat(&[before, &detail, after.strip_prefix('}').unwrap_or(after)]))
+                        Cow::Owned(crate::text::concat(&[before, &detail, after.strip_prefix('}').unwrap_or(after)]))
                     }
                     _ => Cow::Borrowed(template),
                 }

@@ -77,7 +77,7 @@ pub fn form_pairs(query: &str) -> Vec<(String, String)> {
 pub fn form_pairs(query: &str) -> Vec<(String, String)> {
     // URLSearchParams drops one leading `?`, which the query here no longer has: a leading `&` keeps a second one
     // as data, as the crate does.
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&crate::concat(&["&", query])) else {
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&crate::text::concat(&["&", query])) else {
         return Vec::new();
     };
     let entries = js_sys::Array::from(&params);

@@ -7,9 +7,11 @@ use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use wx_subscribemsg::callback::wechat_answer;
-use wx_subscribemsg::web::delivery::{check_options, owed_grants, record_answer, record_callback_and_clean_address};
+use wx_subscribemsg::web::delivery::{
+    check_options, record_answer, record_callback_and_clean_address, undelivered_grants,
+};
 use wx_subscribemsg::web::{authorize, build_link, is_wechat, parse_callback, wechat_version};
+use wx_subscribemsg::wechat::callback::wechat_answer;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -82,7 +84,7 @@ thread_local! {
         let record = Closure::<Binary>::new(record_callback_and_clean_address);
         bind("recordCallbackAndCleanAddress", record.into_js_value());
         bind("recordAnswer", Closure::<Binary>::new(record_answer).into_js_value());
-        bind("owedGrants", Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(owed_grants).into_js_value());
+        bind("owedGrants", Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(undelivered_grants).into_js_value());
         delivery(&core.into())
     };
 }
@@ -682,13 +684,13 @@ fn the_package_keeps_a_bounded_number_of_records() {
     for scene in 0..60 {
         authorize(auth_options(scene, "")).unwrap();
     }
-    let ours = |area: &str| {
+    let records = |area: &str| {
         js(&format!(
             "Object.keys({area}).filter(k => k.startsWith('wxsub:')).length"
         ))
     };
-    assert_eq!(ours("sessionStorage"), 20);
-    assert_eq!(ours("localStorage"), 20);
+    assert_eq!(records("sessionStorage"), 20);
+    assert_eq!(records("localStorage"), 20);
     assert_eq!(js("localStorage.getItem('app:theme')"), "dark");
 }
 

@@ -14,8 +14,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use wx_subscribemsg::callback::wechat_answer;
-use wx_subscribemsg::record::Record;
+use wx_subscribemsg::subscription::record::Record;
+use wx_subscribemsg::wechat::callback::wechat_answer;
 use wx_subscribemsg::{AppId, Callback, HttpUrl, Link, Reserved, Scene, TemplateId};
 
 /// xorshift64*: deterministic, fast, good enough to pick mutations.

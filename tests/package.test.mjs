@@ -54,7 +54,7 @@ test('the public types have no any', () => {
   assert.match(publicPart, /export function weChatVersion\(userAgent\?: string \| null\): string \| null;/);
   assert.match(entry, /export type \{ SubscribeError, SubscribeErrorCode \} from '\.\/errors\.js';/);
   // The core's exports that js/delivery.js binds to are internals: not in the types users see.
-  for (const name of ['checkOptions', 'recordCallbackAndCleanAddress', 'recordAnswer', 'owedGrants']) {
+  for (const name of ['checkOptions', 'recordCallbackAndCleanAddress', 'recordAnswer', 'undeliveredGrants']) {
     assert.doesNotMatch(publicPart, new RegExp(`\\b${name}\\b`));
   }
 });

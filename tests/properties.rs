@@ -2,7 +2,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use wx_subscribemsg::callback::wechat_answer;
+use wx_subscribemsg::wechat::callback::wechat_answer;
 use wx_subscribemsg::{Answer, AppId, Callback, HttpUrl, Link, OpenId, Reserved, Scene, TemplateId};
 
 proptest! {

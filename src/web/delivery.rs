@@ -13,18 +13,18 @@ use js_sys::{Array, Function, JSON};
 use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 
-use super::address;
+use super::history;
 use super::options::Options;
 use super::storage::Stores;
 use super::{now_ms, object, set};
-use crate::callback::Callback;
 use crate::error::{Error, Result};
-use crate::flow;
 use crate::http_url::HttpUrl;
-use crate::ledger::Kept;
-use crate::params::Reserved;
-use crate::record::{Record, State};
-use crate::verdict::{verdict, Verdict};
+use crate::subscription::flow;
+use crate::subscription::ledger::Copies;
+use crate::subscription::record::{Record, State};
+use crate::subscription::verdict::{verdict, Verdict};
+use crate::wechat::callback::Callback;
+use crate::wechat::params::Reserved;
 
 /// Checks the options of `handleCallback()` and `retryDeliveries()` and returns them with their defaults:
 /// `{ url, credentials, retries, timeoutMs, retryDelayMs, cleanUrl, headers?, fetch?, query? }`, `url` being
@@ -88,7 +88,7 @@ pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
 pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> Result<JsValue, JsValue> {
     let callback = match query.as_string() {
         Some(query) => Callback::parse(&query)?,
-        None if query.is_undefined() => address::page_callback()?,
+        None if query.is_undefined() => history::page_callback()?,
         None => return Err(Error::InvalidOption("query").into()),
     };
     let stores = Stores::open();
@@ -111,7 +111,7 @@ pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> 
         ("late", record.late().into()),
     ]);
     // verify() leaves a record cancelled, owed or delivered; only a grant has an openid and a delivery.
-    if let State::Owed(openid) | State::Delivered(openid) = &record.state {
+    if let State::Allowed(openid) | State::Delivered(openid) = &record.state {
         set(&result, "openid", openid.as_str().into());
         set(&result, "delivered", matches!(record.state, State::Delivered(_)).into());
         set(
@@ -121,10 +121,10 @@ pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> 
         );
     }
     if clean_url.as_bool() != Some(false) {
-        address::clean(&callback.to_query(), record.link.redirect_url.fragment());
+        history::clean_address(&callback.to_query(), record.link.redirect_url.fragment());
     }
     let out = object(&[("result", result.into())]);
-    if record.owed().is_some() {
+    if record.undelivered().is_some() {
         set(&out, "post", post(record));
     }
     Ok(out.into())
@@ -141,7 +141,7 @@ pub fn record_answer(reserved: JsValue, status: JsValue) -> Result<JsValue, JsVa
         .ok_or(Error::InvalidOption("status"))? as u16;
     let verdict = verdict(status);
     let stores = Stores::open();
-    let kept = flow::settle(&stores.ledger(), &reserved, verdict, now_ms());
+    let kept = flow::record_answer(&stores.ledger(), &reserved, verdict, now_ms());
     match verdict {
         Verdict::Rejected(status) => Err(Error::BackendRejected(status).into()),
         verdict => {
@@ -152,16 +152,16 @@ pub fn record_answer(reserved: JsValue, status: JsValue) -> Result<JsValue, JsVa
 }
 
 /// Every grant still owed to the backend in this browser's storage, as posts.
-#[wasm_bindgen(js_name = owedGrants, skip_typescript)]
-pub fn owed_grants() -> Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = undeliveredGrants, skip_typescript)]
+pub fn undelivered_grants() -> Result<JsValue, JsValue> {
     let stores = Stores::open();
-    let posts: Array = stores.ledger().owed()?.iter().map(post).collect();
+    let posts: Array = stores.ledger().undelivered()?.iter().map(post).collect();
     Ok(posts.into())
 }
 
 /// A result's `kept`, for the first outcome and for each answer alike: the grant is safe beyond this tab,
 /// delivered or saved in localStorage for a later visit.
-fn safe(delivered: bool, kept: Kept) -> bool {
+fn safe(delivered: bool, kept: Copies) -> bool {
     delivered || kept.local
 }
 
@@ -171,7 +171,10 @@ fn post(record: &Record) -> JsValue {
     let link = &record.link;
     let body = object(&[
         ("appid", link.appid.as_str().into()),
-        ("openid", record.owed().map(|o| o.as_str()).unwrap_or_default().into()),
+        (
+            "openid",
+            record.undelivered().map(|o| o.as_str()).unwrap_or_default().into(),
+        ),
         ("template_id", link.template_id.as_str().into()),
         ("scene", link.scene.get().into()),
         ("reserved", link.reserved.as_str().into()),

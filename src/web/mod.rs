@@ -6,24 +6,24 @@
 //! documented value), never a trap: a panic or a bad pointer in wasm would kill the module for the page.
 
 use crate::prelude::*;
-mod address;
 #[cfg(feature = "backend")]
 mod backend;
 pub mod delivery;
 mod error;
+mod history;
 mod options;
 mod storage;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::callback::{Answer, Callback};
 use crate::error::{Error, Result};
-use crate::flow::{self, Request, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
-use crate::link;
-use crate::nonce;
-use crate::params::Reserved;
-use crate::ua;
+use crate::subscription::flow::{self, AuthorizeRequest, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
+use crate::wechat::callback::{Answer, Callback};
+use crate::wechat::link;
+use crate::wechat::nonce;
+use crate::wechat::params::Reserved;
+use crate::wechat::ua;
 use options::Options;
 use storage::Stores;
 
@@ -82,7 +82,7 @@ pub fn authorize(
     #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
 ) -> Result<String, JsValue> {
     let options = Options::new(options, "options")?;
-    let request = Request {
+    let request = AuthorizeRequest {
         link: options.link(|| nonce::generate(getrandom::fill))?,
         business_domain: options.opt_string("businessDomain", Error::InvalidOption("businessDomain"))?,
         ttl_seconds: options.opt_u32("ttlSeconds", DEFAULT_TTL_SECONDS, 1..=MAX_TTL_SECONDS)?,

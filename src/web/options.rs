@@ -13,8 +13,8 @@ use wasm_bindgen::JsValue;
 
 use crate::error::{Error, Result};
 use crate::http_url::HttpUrl;
-use crate::link::Link;
-use crate::params::{AppId, Reserved, Scene, TemplateId};
+use crate::wechat::link::Link;
+use crate::wechat::params::{AppId, Reserved, Scene, TemplateId};
 
 /// An options object.
 pub struct Options(JsValue);

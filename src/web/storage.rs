@@ -1,9 +1,9 @@
 //! sessionStorage and localStorage as [`Store`]s.
 
 use crate::error::{Error, Result};
-use crate::ledger::Ledger;
 use crate::prelude::*;
-use crate::store::Store;
+use crate::subscription::ledger::Ledger;
+use crate::subscription::store::Store;
 
 /// A Web Storage area, or `None` where the browser gives none (disabled, sandboxed, or it threw).
 pub struct WebStorage(Option<web_sys::Storage>);

@@ -11,10 +11,10 @@ use super::options::Options;
 use serde::Serialize;
 
 use super::object;
-use crate::errcode::{self, Retry};
 use crate::error::Error;
-use crate::params::{OpenId, TemplateId};
-use crate::send::{Message, MiniProgramRef, SendRequest};
+use crate::wechat::errcode::{self, Retry};
+use crate::wechat::params::{OpenId, TemplateId};
+use crate::wechat::send::{Message, MiniProgramRef, SendRequest};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -129,7 +129,7 @@ pub fn explain_errcode(#[wasm_bindgen(unchecked_param_type = "number")] errcode:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::send::vectors;
+    use crate::wechat::send::vectors;
     use js_sys::{Reflect, JSON};
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

@@ -1,8 +1,8 @@
 //! The `reserved` nonce: the CSRF guard that ties WeChat's callback to the session that asked for it.
 
 use crate::error::{Error, Result};
-use crate::params::Reserved;
 use crate::prelude::*;
+use crate::wechat::params::Reserved;
 
 /// Characters of a generated nonce; all of them are in WeChat's `reserved` charset.
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -21,7 +21,7 @@ const REJECT_FROM: u8 = (256 / ALPHABET.len() * ALPHABET.len()) as u8;
 ///
 /// ```
 /// let mut counter = 0u8;
-/// let nonce = wx_subscribemsg::nonce::generate(|buf| {
+/// let nonce = wx_subscribemsg::wechat::nonce::generate(|buf| {
 ///     for b in buf.iter_mut() { *b = counter; counter = counter.wrapping_add(1); }
 ///     Ok::<(), ()>(())
 /// }).unwrap();

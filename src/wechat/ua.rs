@@ -15,7 +15,7 @@ fn find(haystack: &str, needle: &[u8]) -> Option<usize> {
 /// MicroMessenger but which cannot open a Service Account's subscription link.
 ///
 /// ```
-/// use wx_subscribemsg::ua::is_wechat;
+/// use wx_subscribemsg::wechat::ua::is_wechat;
 /// assert!(is_wechat("Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.42(0x18002a2f) NetType/WIFI"));
 /// assert!(!is_wechat("Mozilla/5.0 (Linux) MicroMessenger/7.0.1 wxwork/4.1.0"));
 /// ```

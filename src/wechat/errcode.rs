@@ -70,7 +70,7 @@ const UNKNOWN: Errcode = Errcode {
 /// The row for `errcode`.
 ///
 /// ```
-/// use wx_subscribemsg::errcode::{explain, Retry};
+/// use wx_subscribemsg::wechat::errcode::{explain, Retry};
 /// assert_eq!(explain(43101).name, "user_refused");
 /// assert_eq!(explain(42001).retry, Retry::AfterTokenRefresh);
 /// assert_eq!(explain(12345).name, "unknown");

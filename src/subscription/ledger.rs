@@ -10,16 +10,16 @@
 //! would take one victim page load per guess.
 //!
 //! What is kept, per storage area: every undelivered grant, until it is delivered; besides those at most
-//! [`KEEP`] records, each for at most [`RETENTION_MS`](crate::record::RETENTION_MS). What is deleted: records of this format that are stale
+//! [`KEEP`] records, each for at most [`RETENTION_MS`](crate::subscription::record::RETENTION_MS). What is deleted: records of this format that are stale
 //! or past the cap (see [`Ledger::insert`] for the order), and values of this format that do not decode
 //! (corrupt). What is never touched: the site's own keys, and values under the prefix in another format (an
 //! older or newer version of the package in another tab during a deploy may own them, owed grants included).
 
 use crate::error::{Error, Result};
-use crate::params::Reserved;
 use crate::prelude::*;
-use crate::record::{format_of, Record, State, FORMAT};
-use crate::store::Store;
+use crate::subscription::record::{format_of, holds_undelivered_grant, Record, State, FORMAT};
+use crate::subscription::store::Store;
+use crate::wechat::params::Reserved;
 
 /// Every key this crate writes starts with this, so it never touches the site's own entries.
 pub const KEY_PREFIX: &str = "wxsub:";
@@ -30,7 +30,7 @@ pub const KEEP: usize = 20;
 
 /// Where a record was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Kept {
+pub struct Copies {
     /// In this tab's sessionStorage.
     pub session: bool,
     /// In the origin's localStorage, which outlives the tab.
@@ -51,7 +51,7 @@ impl<'a> Ledger<'a> {
 
     /// The storage key of the record for `reserved`.
     pub fn key(reserved: &Reserved) -> String {
-        crate::concat(&[KEY_PREFIX, reserved.as_str()])
+        crate::text::concat(&[KEY_PREFIX, reserved.as_str()])
     }
 
     fn stores(&self) -> impl Iterator<Item = &'a dyn Store> {
@@ -89,7 +89,7 @@ impl<'a> Ledger<'a> {
     /// pending ones whose `ttlSeconds` are over, then other pending ones, oldest first within each. An
     /// undelivered grant is never evicted. sessionStorage must take the record (a user is never sent to WeChat
     /// without the nonce kept); the copy is best effort, so only sessionStorage failing is an error.
-    pub fn insert(&self, record: &Record, now_ms: u64) -> Result<Kept> {
+    pub fn insert(&self, record: &Record, now_ms: u64) -> Result<Copies> {
         let key = Self::key(&record.link.reserved);
         let value = record.encode();
         let insert = |store: &dyn Store| {
@@ -103,7 +103,7 @@ impl<'a> Ledger<'a> {
         if !insert(self.session) {
             return Err(Error::StorageUnavailable);
         }
-        Ok(Kept {
+        Ok(Copies {
             session: true,
             local: self.local.is_some_and(insert),
         })
@@ -112,13 +112,13 @@ impl<'a> Ledger<'a> {
     /// Writes a record's new state to both stores. A store that refuses (full) gets room made in it as
     /// [`Ledger::insert`] makes it; the record is written where it can be, and the caller learns where. The
     /// usual case, a store with room, costs one write per store and reads nothing else.
-    pub fn save(&self, record: &Record, now_ms: u64) -> Kept {
+    pub fn save(&self, record: &Record, now_ms: u64) -> Copies {
         let key = Self::key(&record.link.reserved);
         let value = record.encode();
         let mut kept = self
             .stores()
             .map(|store| write(store, &key, &value, || evictable(store, now_ms, &key)));
-        Kept {
+        Copies {
             session: kept.next().unwrap_or(false),
             local: kept.next().unwrap_or(false),
         }
@@ -126,13 +126,13 @@ impl<'a> Ledger<'a> {
 
     /// Every grant still owed to the backend, from either store, once each (the copy further along wins, so a
     /// grant another tab delivered is not owed here).
-    pub fn owed(&self) -> Result<Vec<Record>> {
+    pub fn undelivered(&self) -> Result<Vec<Record>> {
         let mut readable = false;
         let mut records: Vec<Record> = Vec::new();
         for store in self.stores() {
             let Ok(keys) = store.keys() else { continue };
             readable = true;
-            for record in keys.into_iter().filter_map(|key| ours(store, key)?.1) {
+            for record in keys.into_iter().filter_map(|key| own_entry(store, key)?.record) {
                 match records
                     .iter_mut()
                     .find(|seen| seen.link.reserved == record.link.reserved)
@@ -146,18 +146,28 @@ impl<'a> Ledger<'a> {
         if !readable {
             return Err(Error::StorageUnavailable);
         }
-        records.retain(|record| record.owed().is_some());
+        records.retain(|record| record.undelivered().is_some());
         Ok(records)
     }
 }
 
-/// A stored entry of this package in this format: its key and its record, `None` when it does not decode.
-fn ours(store: &dyn Store, key: String) -> Option<(String, Option<Record>)> {
+/// A stored entry of this package in this format.
+struct Entry {
+    key: String,
+    /// `None` when the value does not decode.
+    record: Option<Record>,
+    /// The value holds an undelivered grant, whether or not it decodes: never deleted.
+    undelivered: bool,
+}
+
+/// The entry under `key` when it is this package's, in this format.
+fn own_entry(store: &dyn Store, key: String) -> Option<Entry> {
     let reserved = Reserved::parse(key.strip_prefix(KEY_PREFIX)?).ok()?;
     let value = store.get(&key).ok()??;
-    (format_of(&value) == FORMAT).then(|| {
-        let record = Record::decode(&reserved, &value);
-        (key, record)
+    (format_of(&value) == FORMAT).then(|| Entry {
+        record: Record::decode(&reserved, &value),
+        undelivered: holds_undelivered_grant(&value),
+        key,
     })
 }
 
@@ -167,8 +177,13 @@ fn evictable(store: &dyn Store, now_ms: u64, except: &str) -> Vec<String> {
     let Ok(keys) = store.keys() else { return Vec::new() };
     // Each with its place in the order: the rank above the creation time (which fits in 56 bits until 4254).
     let mut candidates: Vec<(u64, String)> = Vec::new();
-    for (key, record) in keys.into_iter().filter_map(|key| ours(store, key)) {
-        if key == except {
+    for Entry {
+        key,
+        record,
+        undelivered,
+    } in keys.into_iter().filter_map(|key| own_entry(store, key))
+    {
+        if key == except || undelivered {
             continue;
         }
         let Some(record) = record.filter(|record| !record.is_stale(now_ms)) else {
@@ -176,7 +191,6 @@ fn evictable(store: &dyn Store, now_ms: u64, except: &str) -> Vec<String> {
             continue;
         };
         let rank: u64 = match record.state {
-            State::Owed(_) => continue,
             State::Pending if now_ms < record.expires_ms => 2,
             State::Pending => 1,
             _ => 0,
@@ -209,9 +223,9 @@ fn write(store: &dyn Store, key: &str, value: &str, evictable: impl FnOnce() -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::tests::{openid, record, T0};
-    use crate::record::RETENTION_MS;
-    use crate::store::MemoryStore;
+    use crate::subscription::record::tests::{openid, record, T0};
+    use crate::subscription::record::RETENTION_MS;
+    use crate::subscription::store::MemoryStore;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -245,7 +259,7 @@ mod tests {
         let kept = ledger.insert(&record("aaa", State::Pending), T0).unwrap();
         assert_eq!(
             kept,
-            Kept {
+            Copies {
                 session: true,
                 local: true
             }
@@ -288,9 +302,9 @@ mod tests {
         );
         // And it is not owed here either.
         session
-            .set("wxsub:aaa", &record("aaa", State::Owed(openid())).encode())
+            .set("wxsub:aaa", &record("aaa", State::Allowed(openid())).encode())
             .unwrap();
-        assert_eq!(ledger.owed().unwrap(), []);
+        assert_eq!(ledger.undelivered().unwrap(), []);
     }
 
     #[test]
@@ -300,7 +314,7 @@ mod tests {
         local.broken.set(true);
         assert_eq!(
             ledger.insert(&record("aaa", State::Pending), T0),
-            Ok(Kept {
+            Ok(Copies {
                 session: true,
                 local: false
             })
@@ -310,11 +324,11 @@ mod tests {
             ledger.insert(&record("bbb", State::Pending), T0),
             Err(Error::StorageUnavailable)
         );
-        assert_eq!(ledger.owed(), Err(Error::StorageUnavailable));
+        assert_eq!(ledger.undelivered(), Err(Error::StorageUnavailable));
         local.broken.set(false);
         assert_eq!(
             ledger.save(&record("bbb", State::Cancelled), T0),
-            Kept {
+            Copies {
                 session: false,
                 local: true
             }
@@ -322,10 +336,10 @@ mod tests {
     }
 
     #[test]
-    fn keeps_at_most_keep_records_besides_owed_grants_evicting_closed_then_overdue_then_oldest() {
+    fn keeps_at_most_keep_records_besides_undelivered_grants_evicting_closed_then_overdue_then_oldest() {
         let (session, local) = both();
         let ledger = Ledger::new(&session, Some(&local));
-        let owed = made_at("owed", 0, State::Owed(openid()));
+        let owed = made_at("owed", 0, State::Allowed(openid()));
         ledger.save(&owed, T0);
         let closed = made_at("closed", 5, State::Delivered(openid()));
         ledger.save(&closed, T0);
@@ -365,7 +379,7 @@ mod tests {
             assert_eq!(keys(store).len(), KEEP + 1);
             assert!(keys(store).contains(&"wxsub:owed".to_owned()));
         }
-        assert_eq!(ledger.owed().unwrap(), [owed]);
+        assert_eq!(ledger.undelivered().unwrap(), [owed]);
     }
 
     #[test]
@@ -379,24 +393,24 @@ mod tests {
         // Full: the owed record is longer than the pending one it replaces, so it needs the room "old" takes.
         session.quota.set(Some(session.used()));
         local.quota.set(Some(local.used()));
-        mine.state = State::Owed(openid());
+        mine.state = State::Allowed(openid());
         mine.answered_ms = Some(T0 + 20);
         assert_eq!(
             ledger.save(&mine, T0 + 20),
-            Kept {
+            Copies {
                 session: true,
                 local: true
             }
         );
         assert_eq!(keys(&session), ["app:big", "wxsub:mine"]);
-        assert_eq!(ledger.owed().unwrap(), [mine.clone()]);
+        assert_eq!(ledger.undelivered().unwrap(), [mine.clone()]);
         // Nothing of the package's left to evict: the write fails, and the site's data is untouched.
         let mut other = made_at("other", 30, State::Pending);
         other.state = State::Cancelled;
         other.answered_ms = Some(T0 + 31);
         assert_eq!(
             ledger.save(&other, T0 + 31),
-            Kept {
+            Copies {
                 session: false,
                 local: false
             }
@@ -419,7 +433,7 @@ mod tests {
         let fresh = made_at("fresh", RETENTION_MS - 1, State::Cancelled);
         ledger.save(&stale, T0);
         ledger.save(&fresh, T0);
-        ledger.save(&made_at("owedold", 0, State::Owed(openid())), T0);
+        ledger.save(&made_at("owedold", 0, State::Allowed(openid())), T0);
 
         ledger
             .insert(&made_at("new", RETENTION_MS, State::Pending), T0 + RETENTION_MS)
@@ -439,5 +453,53 @@ mod tests {
         );
         assert_eq!(session.get("wxsub:newer").unwrap().as_deref(), Some(newer_owed));
         assert_eq!(keys(&local), ["wxsub:fresh", "wxsub:new", "wxsub:owedold"]);
+    }
+
+    /// The data-loss case of a policy change: values written under another policy (a longer `ttlSeconds`) or
+    /// damaged apart from their state are never taken for garbage while they hold an undelivered grant.
+    #[test]
+    fn no_stored_undelivered_grant_is_deleted_whatever_the_policy() {
+        let (session, local) = both();
+        let ledger = Ledger::new(&session, Some(&local));
+        let golden = include_str!("../../tests/vectors/records-format-2.txt");
+        let mut undelivered = Vec::new();
+        for line in golden.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let (reserved, value) = line.split_once(' ').unwrap();
+            let key = ["wxsub:", reserved].concat();
+            session.set(&key, value).unwrap();
+            local.set(&key, value).unwrap();
+            if holds_undelivered_grant(value) {
+                undelivered.push(key);
+            }
+        }
+        let damaged = record("damaged", State::Allowed(openid()))
+            .encode()
+            .replace("wxaba38c7f163da69b", "wx-not-an-appid");
+        session.set("wxsub:damaged", &damaged).unwrap();
+        undelivered.push("wxsub:damaged".into());
+        assert!(undelivered.len() >= 4);
+
+        // Long after, with many new links: everything else goes, the grants stay.
+        let later = T0 + 400 * 24 * 60 * 60 * 1000;
+        for i in 0..(2 * KEEP as u64) {
+            let mut r = made_at(&["n", &i.to_string()].concat(), 0, State::Pending);
+            r.created_ms = later + i;
+            r.expires_ms = r.created_ms + 600_000;
+            ledger.insert(&r, later + i).unwrap();
+        }
+        for key in &undelivered {
+            assert!(session.get(key).unwrap().is_some(), "{key} was deleted");
+        }
+        assert_eq!(session.get("wxsub:damaged").unwrap().as_deref(), Some(damaged.as_str()));
+        let mut owed: Vec<String> = ledger
+            .undelivered()
+            .unwrap()
+            .iter()
+            .map(|r| Ledger::key(&r.link.reserved))
+            .collect();
+        owed.sort();
+        let mut expected: Vec<String> = undelivered.into_iter().filter(|k| k != "wxsub:damaged").collect();
+        expected.sort();
+        assert_eq!(owed, expected);
     }
 }

@@ -15,9 +15,9 @@ pub const NO_ANSWER: u16 = 0;
 pub enum Verdict {
     /// 2xx from the endpoint itself: the backend has the grant.
     Delivered,
-    /// No answer, a redirect, 408, 429, 5xx, or anything else that is not a refusal: the grant stays owed and
-    /// is posted again (now with backoff, or by `retryDeliveries()` later).
-    Owed,
+    /// No answer, a redirect, 408, 429, 5xx, or anything else that is not a refusal: the grant stays undelivered
+    /// and is posted again (now with backoff, or by `retryDeliveries()` later).
+    Retry,
     /// Any other 4xx: the backend will never take it; posting again would only repeat the refusal.
     Rejected(u16),
 }
@@ -26,18 +26,18 @@ pub enum Verdict {
 /// (1xx, 3xx) are never trusted as a delivery, so an odd proxy or an expired session never costs a grant.
 ///
 /// ```
-/// use wx_subscribemsg::verdict::{verdict, Verdict, REDIRECTED};
+/// use wx_subscribemsg::subscription::verdict::{verdict, Verdict, REDIRECTED};
 /// assert_eq!(verdict(204), Verdict::Delivered);
-/// assert_eq!(verdict(503), Verdict::Owed);
-/// assert_eq!(verdict(REDIRECTED), Verdict::Owed);
+/// assert_eq!(verdict(503), Verdict::Retry);
+/// assert_eq!(verdict(REDIRECTED), Verdict::Retry);
 /// assert_eq!(verdict(403), Verdict::Rejected(403));
 /// ```
 pub fn verdict(status: u16) -> Verdict {
     match status {
         200..=299 => Verdict::Delivered,
-        408 | 429 => Verdict::Owed,
+        408 | 429 => Verdict::Retry,
         400..=499 => Verdict::Rejected(status),
-        _ => Verdict::Owed,
+        _ => Verdict::Retry,
     }
 }
 
@@ -55,7 +55,7 @@ mod tests {
         for s in [
             NO_ANSWER, REDIRECTED, 100, 301, 302, 303, 304, 307, 308, 408, 429, 500, 502, 503, 504, 599, 600,
         ] {
-            assert_eq!(verdict(s), Verdict::Owed, "{s}");
+            assert_eq!(verdict(s), Verdict::Retry, "{s}");
         }
         for s in [400, 401, 403, 404, 409, 422, 499] {
             assert_eq!(verdict(s), Verdict::Rejected(s), "{s}");

@@ -129,7 +129,7 @@ impl Scene {
 
     /// Decimal digits, as WeChat writes them in URLs.
     pub fn to_decimal(self) -> String {
-        crate::decimal(self.0.into())
+        crate::text::decimal(self.0.into())
     }
 }
 

@@ -2,14 +2,14 @@
 //!
 //! `POST https://api.weixin.qq.com/cgi-bin/message/template/subscribe?access_token=ACCESS_TOKEN` with a JSON
 //! body. One authorization allows one message; authorizing again under the same scene does not add a
-//! permit, and a second message needs a second scene (WeChat answers 43101 otherwise, see [`crate::errcode`]).
+//! permit, and a second message needs a second scene (WeChat answers 43101 otherwise, see [`crate::wechat::errcode`]).
 
 use crate::prelude::*;
 use serde::{Serialize, Serializer};
 
 use crate::error::{Error, Result};
 use crate::http_url::HttpUrl;
-use crate::params::{AppId, OpenId, Scene, TemplateId};
+use crate::wechat::params::{AppId, OpenId, Scene, TemplateId};
 
 /// The send API, without its `access_token` query parameter.
 pub const SEND_API: &str = "https://api.weixin.qq.com/cgi-bin/message/template/subscribe";
@@ -48,7 +48,7 @@ pub struct MiniProgramRef<'a> {
 /// optional fields omitted rather than `null` (an `"url": null` or empty `miniprogram` is refused by WeChat).
 ///
 /// ```
-/// use wx_subscribemsg::send::{Message, SendRequest};
+/// use wx_subscribemsg::wechat::send::{Message, SendRequest};
 /// use wx_subscribemsg::{OpenId, Scene, TemplateId};
 /// let request = SendRequest::new(
 ///     OpenId::parse("oUser_1")?,

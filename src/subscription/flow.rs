@@ -1,24 +1,26 @@
 //! The subscription flow over a [`Ledger`]: remember the link; verify the callback and record the answer;
 //! record what the backend made of the grant. No browser here: the page's origin and the time are passed in.
 
-use crate::callback::{Answer, Callback};
 use crate::error::{Error, Result};
 use crate::http_url::HttpUrl;
-use crate::ledger::{Kept, Ledger};
-use crate::link::Link;
-use crate::params::Reserved;
 use crate::prelude::*;
-use crate::record::{Record, State};
-use crate::verdict::Verdict;
+use crate::subscription::ledger::{Copies, Ledger};
+use crate::subscription::record::{Record, State};
+use crate::subscription::verdict::Verdict;
+use crate::wechat::callback::{Answer, Callback};
+use crate::wechat::link::Link;
+use crate::wechat::params::Reserved;
 
 /// Default for `ttlSeconds`: after it, an answer is still accepted but reported as late.
 pub const DEFAULT_TTL_SECONDS: u32 = 600;
 /// Longest allowed `ttlSeconds`.
 pub const MAX_TTL_SECONDS: u32 = 86_400;
+// Policy stays within what the stored format can hold.
+const _: () = assert!(MAX_TTL_SECONDS as u64 * 1000 <= crate::subscription::record::MAX_LIFETIME_MS);
 
 /// A subscription request from the H5 page.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub struct AuthorizeRequest {
     /// The link to make, nonce included; its redirect URL must share the current page's origin.
     pub link: Link,
     /// The registered business domain, when the caller wants it checked before WeChat does.
@@ -31,7 +33,7 @@ pub struct Request {
 
 /// Checks the request, stores the pending record and returns the link. Nothing is stored unless a link is
 /// returned, and no link is returned unless the record is stored in sessionStorage.
-pub fn authorize(request: Request, ledger: &Ledger<'_>, page_origin: &str, now_ms: u64) -> Result<String> {
+pub fn authorize(request: AuthorizeRequest, ledger: &Ledger<'_>, page_origin: &str, now_ms: u64) -> Result<String> {
     let redirect_url = &request.link.redirect_url;
     redirect_url.require_origin(page_origin)?;
     if let Some(domain) = &request.business_domain {
@@ -60,7 +62,7 @@ pub struct Verified {
     /// the record holds the first outcome.
     pub replayed: bool,
     /// Where an undelivered grant is saved (nothing for any other outcome).
-    pub kept: Kept,
+    pub kept: Copies,
 }
 
 /// Verifies `callback` against the stored records and records the user's answer, in this order:
@@ -91,7 +93,7 @@ pub fn verify(callback: &Callback, ledger: &Ledger<'_>, now_ms: u64) -> Result<V
     // Time and new state: the answer is recorded when it arrives, late or not.
     record.answered_ms = Some(now_ms);
     record.state = match &callback.answer {
-        Answer::Confirm(openid) => State::Owed(openid.clone()),
+        Answer::Confirm(openid) => State::Allowed(openid.clone()),
         Answer::Cancel => State::Cancelled,
     };
     // Save: the grant is stored before anyone tries to deliver it.
@@ -108,8 +110,8 @@ pub fn verify(callback: &Callback, ledger: &Ledger<'_>, now_ms: u64) -> Result<V
 fn replay(record: Record, ledger: &Ledger<'_>, now_ms: u64) -> Result<Verified> {
     let kept = match record.state {
         State::Rejected(status) => return Err(Error::BackendRejected(status)),
-        State::Owed(_) => ledger.save(&record, now_ms),
-        _ => Kept::default(),
+        State::Allowed(_) => ledger.save(&record, now_ms),
+        _ => Copies::default(),
     };
     Ok(Verified {
         record,
@@ -120,18 +122,18 @@ fn replay(record: Record, ledger: &Ledger<'_>, now_ms: u64) -> Result<Verified> 
 
 /// Records what the backend made of one POST of the grant for `reserved`, and returns where the grant is saved.
 /// Best effort: a grant this browser could not store (posted from memory) has no record to move on.
-pub fn settle(ledger: &Ledger<'_>, reserved: &Reserved, verdict: Verdict, now_ms: u64) -> Kept {
+pub fn record_answer(ledger: &Ledger<'_>, reserved: &Reserved, verdict: Verdict, now_ms: u64) -> Copies {
     let Ok(Some(mut record)) = ledger.get(reserved) else {
-        return Kept::default();
+        return Copies::default();
     };
-    let State::Owed(openid) = &record.state else {
-        return Kept::default();
+    let State::Allowed(openid) = &record.state else {
+        return Copies::default();
     };
     record.state = match verdict {
         Verdict::Delivered => State::Delivered(openid.clone()),
         Verdict::Rejected(status) => State::Rejected(status),
         // Saved again as it is: a store that was full may have room now.
-        Verdict::Owed => record.state.clone(),
+        Verdict::Retry => record.state.clone(),
     };
     ledger.save(&record, now_ms)
 }
@@ -140,9 +142,9 @@ pub fn settle(ledger: &Ledger<'_>, reserved: &Reserved, verdict: Verdict, now_ms
 mod tests {
     use super::*;
     use crate::error::UrlProblem;
-    use crate::params::{AppId, Scene, TemplateId};
-    use crate::store::{MemoryStore, Store};
-    use crate::verdict::verdict;
+    use crate::subscription::store::{MemoryStore, Store};
+    use crate::subscription::verdict::verdict;
+    use crate::wechat::params::{AppId, Scene, TemplateId};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -168,9 +170,9 @@ mod tests {
             Ledger::new(&self.session, Some(&self.local))
         }
 
-        fn request(&mut self, scene: i64) -> Request {
+        fn request(&mut self, scene: i64) -> AuthorizeRequest {
             self.nonces += 1;
-            Request {
+            AuthorizeRequest {
                 link: Link {
                     appid: AppId::parse("wxaba38c7f163da69b").unwrap(),
                     scene: Scene::new(scene).unwrap(),
@@ -191,7 +193,7 @@ mod tests {
 
         /// WeChat's redirect for `link`: Allow as oUser_1 when `allow`, else Cancel.
         fn callback(link: &str, allow: bool) -> Callback {
-            let answer = crate::callback::wechat_answer(link, allow.then_some("oUser_1")).unwrap();
+            let answer = crate::wechat::callback::wechat_answer(link, allow.then_some("oUser_1")).unwrap();
             Callback::parse(&answer).unwrap()
         }
 
@@ -199,8 +201,8 @@ mod tests {
             verify(cb, &self.ledger(), now_ms)
         }
 
-        fn settle(&self, cb: &Callback, status: u16) -> Kept {
-            settle(&self.ledger(), &cb.reserved, verdict(status), T0)
+        fn record_answer(&self, cb: &Callback, status: u16) -> Copies {
+            record_answer(&self.ledger(), &cb.reserved, verdict(status), T0)
         }
     }
 
@@ -219,18 +221,18 @@ mod tests {
         assert!(!v.replayed && !v.record.late());
         assert_eq!(
             v.kept,
-            Kept {
+            Copies {
                 session: true,
                 local: true
             }
         );
         // The grant is stored before delivery: handling it again (StrictMode) finds it owed, as a replay.
         let again = page.verify(&cb, T0 + 2).unwrap();
-        assert!(again.replayed && again.record.owed().is_some());
+        assert!(again.replayed && again.record.undelivered().is_some());
 
         assert_eq!(
-            page.settle(&cb, 201),
-            Kept {
+            page.record_answer(&cb, 201),
+            Copies {
                 session: true,
                 local: true
             }
@@ -259,10 +261,10 @@ mod tests {
         page.verify(&Page::callback(&link, false), T0 + 1).unwrap();
         let v = page.verify(&Page::callback(&link, true), T0 + 3_600_000).unwrap();
         assert!(!v.replayed && v.record.late());
-        assert!(v.record.owed().is_some());
+        assert!(v.record.undelivered().is_some());
         // And the grant is not undone by a cancel after it.
         let after = page.verify(&Page::callback(&link, false), T0 + 3_600_001).unwrap();
-        assert!(after.replayed && after.record.owed().is_some());
+        assert!(after.replayed && after.record.undelivered().is_some());
     }
 
     #[test]
@@ -272,7 +274,7 @@ mod tests {
         let cb = Page::callback(&link, true);
         // Lunch, or a clock that jumped forward by a day: the browser still keeps the record.
         let v = page.verify(&cb, T0 + 86_400_000).unwrap();
-        assert!(v.record.owed().is_some() && v.record.late() && !v.replayed);
+        assert!(v.record.undelivered().is_some() && v.record.late() && !v.replayed);
         // The replay remembers that it was late.
         assert!(page.verify(&cb, T0 + 86_400_001).unwrap().record.late());
         // On time is up to and including the TTL's last millisecond.
@@ -301,7 +303,7 @@ mod tests {
         assert_eq!(page.verify(&rescened, T0), Err(Error::SceneMismatch));
 
         let v = page.verify(&genuine, T0 + 1).unwrap();
-        assert!(!v.replayed && v.record.owed().is_some());
+        assert!(!v.replayed && v.record.undelivered().is_some());
     }
 
     #[test]
@@ -348,10 +350,10 @@ mod tests {
         page.session.quota.set(Some(page.session.used()));
         page.local.quota.set(Some(page.local.used()));
         let v = page.verify(&cb, T0 + 1).unwrap();
-        assert!(v.record.owed().is_some() && !v.replayed);
+        assert!(v.record.undelivered().is_some() && !v.replayed);
         assert_eq!(
             v.kept,
-            Kept {
+            Copies {
                 session: false,
                 local: false
             }
@@ -361,7 +363,7 @@ mod tests {
         let v = page.verify(&cb, T0 + 2).unwrap();
         assert_eq!(
             v.kept,
-            Kept {
+            Copies {
                 session: true,
                 local: false
             }
@@ -369,13 +371,13 @@ mod tests {
         // Room again: the next try restores the copy.
         page.local.quota.set(None);
         assert_eq!(
-            page.settle(&cb, 503),
-            Kept {
+            page.record_answer(&cb, 503),
+            Copies {
                 session: true,
                 local: true
             }
         );
-        assert!(page.ledger().owed().unwrap()[0].owed().is_some());
+        assert!(page.ledger().undelivered().unwrap()[0].undelivered().is_some());
     }
 
     #[test]
@@ -384,13 +386,13 @@ mod tests {
         let link = page.authorize(1);
         let cb = Page::callback(&link, true);
         page.verify(&cb, T0).unwrap();
-        page.settle(&cb, 503);
-        page.settle(&cb, 302);
-        assert!(page.verify(&cb, T0).unwrap().record.owed().is_some());
-        page.settle(&cb, 403);
+        page.record_answer(&cb, 503);
+        page.record_answer(&cb, 302);
+        assert!(page.verify(&cb, T0).unwrap().record.undelivered().is_some());
+        page.record_answer(&cb, 403);
         assert_eq!(page.verify(&cb, T0), Err(Error::BackendRejected(403)));
         // A late answer to an attempt cannot undo the refusal.
-        page.settle(&cb, 201);
+        page.record_answer(&cb, 201);
         assert_eq!(page.verify(&cb, T0), Err(Error::BackendRejected(403)));
     }
 

@@ -1,8 +1,8 @@
 //! WeChat's redirect back to the landing page: `?openid=…&template_id=…&action=confirm|cancel&scene=…&reserved=…`.
 
 use crate::error::{Error, Result};
-use crate::params::{OpenId, Reserved, Scene, TemplateId};
 use crate::prelude::*;
+use crate::wechat::params::{OpenId, Reserved, Scene, TemplateId};
 use crate::whatwg;
 
 /// The five parameters WeChat adds to `redirect_url`, in the order they are checked.
@@ -28,7 +28,7 @@ impl Answer {
 }
 
 /// A callback whose every parameter is well-formed. Not yet verified against what was stored: see
-/// [`crate::flow::verify`].
+/// [`crate::subscription::flow::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
     /// Allow (with the openid) or cancel.
@@ -117,7 +117,7 @@ impl Callback {
 /// simulator does. The values are copied as the link has them, valid or not.
 ///
 /// ```
-/// use wx_subscribemsg::callback::wechat_answer;
+/// use wx_subscribemsg::wechat::callback::wechat_answer;
 /// let link = "https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&appid=wxaba38c7f163da69b&scene=1000\
 ///             &template_id=T&redirect_url=http%3A%2F%2Fsupport.qq.com&reserved=test#wechat_redirect";
 /// assert_eq!(

@@ -1,10 +1,10 @@
 //! The authorization link that sends the user to WeChat's consent page.
 
-use crate::concat;
 use crate::error::{Error, Result};
 use crate::http_url::HttpUrl;
-use crate::params::{AppId, Reserved, Scene, TemplateId};
 use crate::prelude::*;
+use crate::text::concat;
+use crate::wechat::params::{AppId, Reserved, Scene, TemplateId};
 use crate::whatwg;
 
 /// WeChat's consent page for one-time subscription messages.

@@ -9,9 +9,9 @@ use crate::prelude::*;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 
-use crate::address;
-use crate::callback::Callback;
 use crate::error::{Error, Result};
+use crate::wechat::callback::Callback;
+use crate::wechat::landing;
 
 const MARKER: &str = "wxsub";
 
@@ -29,7 +29,7 @@ pub fn page_callback() -> Result<Callback> {
         Err(Error::NoCallback) => {}
         parsed => return parsed,
     }
-    let here = crate::concat(&[&path, &search]);
+    let here = crate::text::concat(&[&path, &search]);
     let memo = || {
         CLEANED
             .lock()
@@ -50,13 +50,13 @@ fn marker() -> Option<String> {
 /// reported to mangle), and marks the history entry with `callback` (a verified callback's query). Does nothing
 /// on an address without WeChat's parameters. Best effort: a page whose history refuses still has its outcome
 /// and the memo.
-pub fn clean(callback: &str, fragment: Option<&str>) {
+pub fn clean_address(callback: &str, fragment: Option<&str>) {
     let Some(window) = web_sys::window() else { return };
     let location = window.location();
     let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
         return;
     };
-    let Some(url) = address::clean(&path, &search, fragment) else {
+    let Some(url) = landing::cleaned(&path, &search, fragment) else {
         return;
     };
     let at = url.split('#').next().unwrap_or_default().to_owned();
