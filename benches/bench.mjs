@@ -243,7 +243,7 @@ const nonce = () => {
 };
 
 // The record each implementation's authorize() would have stored for this landing page: the package's one-line
-// format (src/record.rs) in both storage areas, the baseline's JSON in sessionStorage.
+// format (src/subscription/record.rs) in both storage areas, the baseline's JSON in sessionStorage.
 function storeFixture({ impl, reserved, redirectUrl, appid, templateId }) {
   const now = Date.now();
   if (impl === 'package') {

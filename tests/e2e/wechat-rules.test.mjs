@@ -1,6 +1,6 @@
 // www/lib/wechat-rules.mjs against the package: each value of the table goes through the demo's rule and
 // through the package's own check (its Node entry), and both must give the answer the table expects. The
-// values are the crate's test vectors (src/params.rs, src/send.rs, src/redirect.rs, src/callback.rs) and
+// values are the crate's test vectors (src/wechat/params.rs, src/wechat/send.rs, src/http_url.rs, src/wechat/callback.rs) and
 // the edges around them. Needs the built package.
 import assert from 'node:assert/strict';
 import path from 'node:path';
