@@ -6,6 +6,7 @@ import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { coreExports } from './core-exports.mjs';
 import { writePackageReadmes } from './package-readme.mjs';
 import { shippedSizes } from './size.mjs';
 import { dropClosureShims, emit, optimize, readWasm, renameBindings } from './wasm-post.mjs';
@@ -57,7 +58,7 @@ const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}'
 // the properties and reports how, and the same renames are made in the wasm (scripts/wasm-post.mjs).
 const glueFile = join(pkg, 'wx_subscribemsg.js');
 const glue = readFileSync(glueFile, 'utf8');
-const CORE = ['checkOptions', 'recordCallbackAndCleanAddress', 'recordAnswer', 'undeliveredGrants'];
+const CORE = coreExports(join(root, 'js', 'core.d.ts'));
 for (const name of [...CORE, ...browser.functions]) {
   if (!new RegExp(`^export function ${name}\\(`, 'm').test(glue)) {
     throw new Error(`wasm-bindgen glue has no export ${name}: the entry re-exports it`);

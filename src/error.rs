@@ -211,7 +211,16 @@ mod tests {
             .starts_with("option 'ttlSeconds' is"));
         assert_eq!(
             Error::InvalidRedirectUrl(UrlProblem::OtherOrigin).message(),
-            UrlProblem::OtherOrigin.message()
+            "redirectUrl must have this page's origin: the nonce is kept in this origin's storage"
+        );
+        assert_eq!(
+            Error::InvalidRedirectUrl(UrlProblem::NotHttp).code(),
+            "invalid_redirect_url"
+        );
+        assert_eq!(Error::InvalidOpenid.code(), "invalid_openid");
+        assert_eq!(
+            Error::BackendRejected(409).message(),
+            "the grant endpoint refused with HTTP 409; not retried: check its URL, headers, credentials"
         );
         assert_eq!(
             Error::UnknownReserved.to_string(),

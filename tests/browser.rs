@@ -21,6 +21,7 @@ export function reset() {
   localStorage.clear();
   breakStorage('none');
   history.replaceState(null, '', location.pathname);
+  if (Date.__now) { Date.now = Date.__now; Date.__ahead = 0; }
 }
 // The `fetch` option of these tests: answers each call from `plan` (a status; 'hang', never answering;
 // 'network', rejecting like a dropped connection; 'redirect', what fetch gives for a 3xx with redirect:
@@ -51,8 +52,18 @@ export function breakStorage(which) {
 }
 export function setAddress(url) { history.replaceState(null, '', url); }
 export function address() { return location.pathname + location.search + location.hash; }
-export function sleep(ms) { return new Promise(r => setTimeout(r, ms)); }
 export function js(text) { return (0, eval)(text); }
+// A clock the tests move: Date.now() as the core reads it, ms ahead of the real one.
+export function advanceClock(ms) {
+  Date.__now ??= Date.now;
+  const ahead = (Date.__ahead ?? 0) + ms;
+  Date.__ahead = ahead;
+  Date.now = () => Date.__now() + ahead;
+}
+// delivery()'s injected sleep for the schedule test: records each wait and resolves at once.
+export function recordingSleep(waits) {
+  return (ms) => { waits.push(ms); return Promise.resolve(); };
+}
 "#)]
 extern "C" {
     fn reset();
@@ -63,30 +74,37 @@ extern "C" {
     #[wasm_bindgen(js_name = setAddress)]
     fn set_address(url: &str);
     fn address() -> String;
-    fn sleep(ms: u32) -> Promise;
     fn js(text: &str) -> JsValue;
+    #[wasm_bindgen(js_name = advanceClock)]
+    fn advance_clock(ms: f64);
+    #[wasm_bindgen(js_name = recordingSleep)]
+    fn recording_sleep(waits: &Array) -> JsValue;
 }
 
 // The package's delivery layer, bound to the core's exports under their own names, as scripts/build.mjs does.
 #[wasm_bindgen(module = "/js/delivery.js")]
 extern "C" {
-    fn delivery(core: &JsValue) -> JsValue;
+    fn delivery(core: &JsValue, timers: &JsValue) -> JsValue;
+}
+
+/// The core's four exports under their own names, as scripts/build.mjs binds them (js/core.d.ts).
+fn core() -> JsValue {
+    let core = Object::new();
+    let bind = |name: &str, f: JsValue| Reflect::set(&core, &name.into(), &f).unwrap();
+    type Unary = dyn Fn(JsValue) -> Result<JsValue, JsValue>;
+    bind("checkOptions", Closure::<Unary>::new(check_options).into_js_value());
+    type Binary = dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>;
+    let record = Closure::<Binary>::new(record_callback_and_clean_address);
+    bind("recordCallbackAndCleanAddress", record.into_js_value());
+    bind("recordAnswer", Closure::<Binary>::new(record_answer).into_js_value());
+    let undelivered = Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(undelivered_grants);
+    bind("undeliveredGrants", undelivered.into_js_value());
+    core.into()
 }
 
 thread_local! {
     /// One binding for the whole page, as in the package: concurrent calls share its in-flight map.
-    static BOUND: JsValue = {
-        let core = Object::new();
-        let bind = |name: &str, f: JsValue| Reflect::set(&core, &name.into(), &f).unwrap();
-        type Unary = dyn Fn(JsValue) -> Result<JsValue, JsValue>;
-        bind("checkOptions", Closure::<Unary>::new(check_options).into_js_value());
-        type Binary = dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>;
-        let record = Closure::<Binary>::new(record_callback_and_clean_address);
-        bind("recordCallbackAndCleanAddress", record.into_js_value());
-        bind("recordAnswer", Closure::<Binary>::new(record_answer).into_js_value());
-        bind("owedGrants", Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(undelivered_grants).into_js_value());
-        delivery(&core.into())
-    };
+    static BOUND: JsValue = delivery(&core(), &JsValue::UNDEFINED);
 }
 
 fn call(name: &str, options: JsValue) -> Promise {
@@ -254,7 +272,9 @@ async fn a_late_allow_is_a_grant_and_says_so() {
     reset();
     let calls = stub_fetch(plan("[]"));
     let link = authorize(auth_options(1, ", ttlSeconds: 1")).unwrap();
-    JsFuture::from(sleep(1100)).await.unwrap();
+    let on_time = handle(&wechat_callback(&link, "cancel"), "").await.unwrap();
+    assert_eq!(get(&on_time, "late"), false);
+    advance_clock(1001.0);
     let result = handle(&wechat_callback(&link, "confirm"), "").await.unwrap();
     assert_eq!(
         pair(&result, "status", "late"),
@@ -362,10 +382,59 @@ async fn server_errors_are_retried_until_delivered() {
     let result = handle(&wechat_callback(&link, "confirm"), "").await.unwrap();
     assert_eq!(get(&result, "delivered"), true);
     assert_eq!(calls.length(), 4);
-    let keys: Vec<_> = (0..4)
-        .map(|i| get(&get(&calls.get(i), "headers"), "idempotency-key"))
-        .collect();
-    assert!(keys.windows(2).all(|w| w[0] == w[1]), "one grant, one idempotency key");
+    let reserved = get(&result, "reserved");
+    assert_eq!(reserved.as_string().map(|r| r.len()), Some(32));
+    for i in 0..4 {
+        let key = get(&get(&calls.get(i), "headers"), "idempotency-key");
+        assert_eq!(
+            key, reserved,
+            "one grant, one idempotency key: the nonce, on attempt {i}"
+        );
+    }
+}
+
+/// Every timing of delivery comes from the core's plan (src/subscription/retry.rs), and js/delivery.js waits exactly
+/// that: with the defaults, 8 s per attempt and 0.5, 1 and 2 s between them.
+#[wasm_bindgen_test]
+async fn the_default_schedule_is_what_delivery_waits() {
+    reset();
+    let plan_of = |extra: &str| check_options(js(&format!("({{ grantEndpoint: '/g' {extra} }})"))).unwrap();
+    let defaults = plan_of("");
+    assert_eq!(get(&defaults, "timeoutMs"), 8000);
+    assert_eq!(JSON::stringify(&get(&defaults, "delaysMs")).unwrap(), "[500,1000,2000]");
+    let capped = plan_of(", retries: 6, retryDelayMs: 5000");
+    assert_eq!(
+        JSON::stringify(&get(&capped, "delaysMs")).unwrap(),
+        "[5000,10000,20000,30000,30000,30000]"
+    );
+
+    // A binding whose clock records each wait: every attempt hangs, so each ends at its timeout.
+    let waits = Array::new();
+    let bound = delivery(&core(), &object_with("sleep", recording_sleep(&waits)));
+    let handle_callback: Function = Reflect::get(&bound, &"handleCallback".into()).unwrap().unchecked_into();
+    stub_fetch(plan(r#"["hang", "hang", "hang", "hang"]"#));
+    let link = authorize(auth_options(15, "")).unwrap();
+    let options = js(&format!(
+        "({{ grantEndpoint: '/api/grants', fetch: stubbedFetch, query: {:?}, cleanUrl: false }})",
+        wechat_callback(&link, "confirm")
+    ));
+    let promise: Promise = handle_callback
+        .call1(&JsValue::NULL, &options)
+        .unwrap()
+        .unchecked_into();
+    let result = JsFuture::from(promise).await.unwrap();
+    assert_eq!(pair(&result, "delivered", "kept"), (JsValue::FALSE, JsValue::TRUE));
+    assert_eq!(
+        JSON::stringify(&waits).unwrap(),
+        "[8000,500,8000,1000,8000,2000,8000]",
+        "timeout, wait, timeout, …"
+    );
+}
+
+fn object_with(name: &str, value: JsValue) -> JsValue {
+    let object = Object::new();
+    Reflect::set(&object, &name.into(), &value).unwrap();
+    object.into()
 }
 
 #[wasm_bindgen_test]
@@ -444,13 +513,16 @@ async fn a_4xx_is_final_and_not_retried() {
     handle(&wechat_callback(&link, "confirm"), ", retries: 0")
         .await
         .unwrap();
-    stub_fetch(plan("[409]"));
+    assert_eq!(calls.length(), 1);
+    let later = stub_fetch(plan("[409, 201]"));
     let counts = retry_deliveries("").await.unwrap();
     assert_eq!(
         JSON::stringify(&counts).unwrap(),
         r#"{"delivered":0,"pending":0,"rejected":1}"#
     );
-    assert_eq!(calls.length(), 1);
+    assert_eq!(later.length(), 1, "a refusal is not retried");
+    retry_deliveries("").await.unwrap();
+    assert_eq!(later.length(), 1, "nor posted again later");
 }
 
 #[wasm_bindgen_test]
@@ -760,5 +832,83 @@ async fn allow_after_cancel_on_the_consent_page_is_a_grant() {
         pair(&granted, "status", "replayed"),
         (JsValue::from("granted"), JsValue::FALSE)
     );
+    assert_eq!(calls.length(), 1);
+}
+
+/// The page's address with `callback`'s query, as WeChat's redirect lands.
+fn land_on(callback: &str) -> String {
+    let at = ["/cb.html?from=menu&", &callback[1..], "#%23/done"].concat();
+    set_address(&at);
+    at
+}
+
+fn from_address(extra: &str) -> Promise {
+    handle_callback(js(&format!(
+        "({{ grantEndpoint: '/api/grants', fetch: stubbedFetch, retryDelayMs: 1 {extra} }})"
+    )))
+}
+
+#[wasm_bindgen_test]
+async fn clean_url_false_leaves_the_address_as_it_came() {
+    reset();
+    stub_fetch(plan("[]"));
+    let link = authorize(auth_options(16, "")).unwrap();
+    let at = land_on(&wechat_callback(&link, "confirm"));
+    let result = JsFuture::from(from_address(", cleanUrl: false")).await.unwrap();
+    assert_eq!(get(&result, "delivered"), true);
+    assert_eq!(address(), at);
+    assert!(js("history.state").is_null(), "no marker either");
+    // The default cleans.
+    JsFuture::from(from_address("")).await.unwrap();
+    assert_eq!(address(), "/cb.html?from=menu#/done");
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_verification_leaves_the_address_as_it_came() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
+    let link = authorize(auth_options(17, "")).unwrap();
+    let genuine = wechat_callback(&link, "confirm");
+    let tampered = genuine.replace("scene=17", "scene=18");
+    let at = land_on(&tampered);
+    let error = JsFuture::from(from_address("")).await.unwrap_err();
+    assert_eq!(code(error), "scene_mismatch");
+    assert_eq!(address(), at);
+    assert!(js("history.state").is_null());
+    assert_eq!(calls.length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_replay_of_an_undelivered_grant_restores_its_lost_copy() {
+    reset();
+    stub_fetch(plan("[503]"));
+    let link = authorize(auth_options(18, "")).unwrap();
+    let query = wechat_callback(&link, "confirm");
+    handle(&query, ", retries: 0").await.unwrap();
+    let reserved = nonce_of(&query);
+    let copy = stored("localStorage", &reserved).unwrap();
+    assert!(copy.contains(" owed:"));
+    js(&format!("localStorage.removeItem('wxsub:{reserved}')"));
+    // Handled again (a reload): the record is found in sessionStorage and saved again before any POST.
+    let recorded = record_callback_and_clean_address(query.clone().into(), false.into()).unwrap();
+    assert_eq!(get(&get(&recorded, "result"), "replayed"), true);
+    assert!(get(&recorded, "post").is_object());
+    assert_eq!(stored("localStorage", &reserved), Some(copy));
+    // Delivered now, so that no later test's retryDeliveries() finds it in this page's memory.
+    stub_fetch(plan("[]"));
+    assert_eq!(get(&retry_deliveries("").await.unwrap(), "delivered"), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_router_that_drops_the_marker_still_gets_a_replay_from_the_page_memo() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
+    let link = authorize(auth_options(19, "")).unwrap();
+    land_on(&wechat_callback(&link, "confirm"));
+    JsFuture::from(from_address("")).await.unwrap();
+    // A router replaces the history state without the package's marker.
+    js("history.replaceState(null, '', location.href)");
+    let again = JsFuture::from(from_address("")).await.unwrap();
+    assert_eq!(pair(&again, "replayed", "delivered"), (JsValue::TRUE, JsValue::TRUE));
     assert_eq!(calls.length(), 1);
 }

@@ -5,11 +5,23 @@ use proptest::prelude::*;
 use wx_subscribemsg::wechat::callback::wechat_answer;
 use wx_subscribemsg::{Answer, AppId, Callback, HttpUrl, Link, OpenId, Reserved, Scene, TemplateId};
 
+/// The codes a callback's parse may fail with.
+const CALLBACK_ERRORS: &[&str] = &["no_callback", "missing_param", "duplicate_param", "invalid_param"];
+
+/// A parse either fails with one of the callback's typed errors, or gives a callback that reads back to itself.
+fn parses_or_fails_typed(query: &str) -> Result<(), TestCaseError> {
+    match Callback::parse(query) {
+        Ok(cb) => prop_assert_eq!(Callback::parse(&cb.to_query()).unwrap(), cb),
+        Err(error) => prop_assert!(CALLBACK_ERRORS.contains(&error.code()), "{}", error.code()),
+    }
+    Ok(())
+}
+
 proptest! {
-    /// Whatever arrives in the address bar, parsing returns Ok or a typed error; it never panics.
+    /// Whatever arrives in the address bar, parsing returns a callback or a typed error; it never panics.
     #[test]
     fn parse_callback_never_panics(query in ".{0,300}") {
-        let _ = Callback::parse(&query);
+        parses_or_fails_typed(&query)?;
     }
 
     /// The same with inputs shaped like real callbacks, so the deeper branches are reached.
@@ -21,7 +33,33 @@ proptest! {
         )
     ) {
         let query: Vec<String> = pairs.iter().map(|(k, v)| [*k, "=", v].concat()).collect();
-        let _ = Callback::parse(&query.join("&"));
+        parses_or_fails_typed(&query.join("&"))?;
+    }
+
+    /// A well-formed callback parses to its fields in any order, among the site's own parameters.
+    #[test]
+    fn a_well_formed_callback_parses_in_any_order(
+        order in Just((0..5).collect::<Vec<usize>>()).prop_shuffle(),
+        extras in prop::collection::vec("site_[a-z]{1,6}=[a-z0-9]{0,6}", 0..3),
+        openid in "[A-Za-z0-9_-]{1,64}",
+        template in "[A-Za-z0-9_-]{1,128}",
+        scene in 0i64..=10_000,
+        reserved in "[A-Za-z0-9]{1,128}",
+    ) {
+        let fields = [
+            ["openid=", &openid].concat(),
+            ["template_id=", &template].concat(),
+            "action=confirm".to_owned(),
+            ["scene=", &scene.to_string()].concat(),
+            ["reserved=", &reserved].concat(),
+        ];
+        let mut parts: Vec<String> = order.iter().map(|&i| fields[i].clone()).collect();
+        parts.extend(extras);
+        let cb = Callback::parse(&["?", &parts.join("&")].concat()).unwrap();
+        prop_assert_eq!(cb.answer, Answer::Confirm(OpenId::parse(&openid).unwrap()));
+        prop_assert_eq!(cb.template_id.as_str(), template.as_str());
+        prop_assert_eq!(cb.scene.get() as i64, scene);
+        prop_assert_eq!(cb.reserved.as_str(), reserved.as_str());
     }
 
     /// Link → WeChat's redirect back → parse: every field survives the trip.

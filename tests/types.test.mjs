@@ -68,3 +68,29 @@ test('node.d.ts stands alone and names no DOM type', () => {
   assert.doesNotMatch(dts, /\b(HeadersInit|RequestCredentials|RequestInfo|BufferSource|WebAssembly|Response)\b/);
   assert.doesNotMatch(dts, /\bimport\b/, 'node.d.ts stands alone');
 });
+
+// The seam between the core and js/delivery.js: delivery.js (// @ts-check) against js/core.d.ts, the one
+// declaration of the core's internal exports, so a change on one side that the other does not follow fails here.
+test('js/delivery.js type-checks against the core it is bound to (js/core.d.ts)', () => {
+  const dir = fs.mkdtempSync(path.join(app, 'seam-'));
+  const config = path.join(dir, 'tsconfig.json');
+  const compilerOptions = {
+    strict: true,
+    noEmit: true,
+    allowJs: true,
+    checkJs: true,
+    target: 'es2022',
+    lib: ['es2022', 'dom'],
+    module: 'esnext',
+    moduleResolution: 'bundler',
+    types: [],
+  };
+  fs.writeFileSync(config, JSON.stringify({ compilerOptions, files: [path.join(root, 'js', 'delivery.js')] }));
+  let diagnostics = '';
+  try {
+    execFileSync(process.execPath, [tsc, '-p', config], { cwd: dir, stdio: 'pipe' });
+  } catch (err) {
+    diagnostics = `${err.stdout}${err.stderr}`;
+  }
+  assert.equal(diagnostics, '');
+});

@@ -143,7 +143,7 @@ mod tests {
     use super::*;
     use crate::error::UrlProblem;
     use crate::subscription::store::{MemoryStore, Store};
-    use crate::subscription::verdict::verdict;
+    use crate::subscription::verdict::{verdict, Reply};
     use crate::wechat::params::{AppId, Scene, TemplateId};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -202,7 +202,7 @@ mod tests {
         }
 
         fn record_answer(&self, cb: &Callback, status: u16) -> Copies {
-            record_answer(&self.ledger(), &cb.reserved, verdict(status), T0)
+            record_answer(&self.ledger(), &cb.reserved, verdict(Reply::Status(status)), T0)
         }
     }
 

@@ -300,6 +300,17 @@ mod tests {
             ledger.get(&reserved("aaa")).unwrap().unwrap().state,
             State::Delivered(openid())
         );
+        // Equally far along (both cancelled, answered at different times): this tab's own copy wins.
+        let mut own = record("aaa", State::Cancelled);
+        own.answered_ms = Some(T0 + 5);
+        session.set("wxsub:aaa", &own.encode()).unwrap();
+        local
+            .set("wxsub:aaa", &record("aaa", State::Cancelled).encode())
+            .unwrap();
+        assert_eq!(ledger.get(&reserved("aaa")).unwrap(), Some(own));
+        local
+            .set("wxsub:aaa", &record("aaa", State::Delivered(openid())).encode())
+            .unwrap();
         // And it is not owed here either.
         session
             .set("wxsub:aaa", &record("aaa", State::Allowed(openid())).encode())

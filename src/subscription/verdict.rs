@@ -1,14 +1,19 @@
 //! What the grant endpoint's answer to one POST means for the grant.
 //!
-//! The decision lives here, in the core; `js/delivery.js` only reports what it saw (a status, a redirect, or
-//! no answer) and decides when to try again and when to stop.
+//! The decision lives here, in the core; `js/delivery.js` only reports what it saw (a [`Reply`]) and waits what
+//! [`crate::subscription::retry`] tells it between attempts.
 
-/// A redirect of any kind. `fetch` with `redirect: 'manual'` hides the real 3xx status, and a followed
-/// redirect would hand over the answer of another page (a login page's 200 must not count as a delivery).
-pub const REDIRECTED: u16 = 300;
-
-/// No answer: a network error, a timeout, or a CORS failure.
-pub const NO_ANSWER: u16 = 0;
+/// What one POST of a grant got back, as `js/delivery.js` reports it: `number | 'redirected' | 'no_answer'`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// The endpoint itself answered with this HTTP status.
+    Status(u16),
+    /// A redirect of any kind. `fetch` with `redirect: 'manual'` hides the real 3xx status, and a followed
+    /// redirect would hand over the answer of another page (a login page's 200 must not count as a delivery).
+    Redirected,
+    /// No answer: a network error, a timeout, or a CORS failure.
+    NoAnswer,
+}
 
 /// What an answer means for the grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,22 +27,22 @@ pub enum Verdict {
     Rejected(u16),
 }
 
-/// Reads an answer: an HTTP status, [`REDIRECTED`] or [`NO_ANSWER`]. Statuses a POST should not end on
-/// (1xx, 3xx) are never trusted as a delivery, so an odd proxy or an expired session never costs a grant.
+/// Reads a reply. Statuses a POST should not end on (1xx, 3xx, anything outside HTTP's range) are never trusted
+/// as a delivery, so an odd proxy or an expired session never costs a grant.
 ///
 /// ```
-/// use wx_subscribemsg::subscription::verdict::{verdict, Verdict, REDIRECTED};
-/// assert_eq!(verdict(204), Verdict::Delivered);
-/// assert_eq!(verdict(503), Verdict::Retry);
-/// assert_eq!(verdict(REDIRECTED), Verdict::Retry);
-/// assert_eq!(verdict(403), Verdict::Rejected(403));
+/// use wx_subscribemsg::subscription::verdict::{verdict, Reply, Verdict};
+/// assert_eq!(verdict(Reply::Status(204)), Verdict::Delivered);
+/// assert_eq!(verdict(Reply::Status(503)), Verdict::Retry);
+/// assert_eq!(verdict(Reply::Redirected), Verdict::Retry);
+/// assert_eq!(verdict(Reply::Status(403)), Verdict::Rejected(403));
 /// ```
-pub fn verdict(status: u16) -> Verdict {
-    match status {
-        200..=299 => Verdict::Delivered,
-        408 | 429 => Verdict::Retry,
-        400..=499 => Verdict::Rejected(status),
-        _ => Verdict::Retry,
+pub fn verdict(reply: Reply) -> Verdict {
+    match reply {
+        Reply::Status(200..=299) => Verdict::Delivered,
+        Reply::Status(408 | 429) => Verdict::Retry,
+        Reply::Status(status @ 400..=499) => Verdict::Rejected(status),
+        Reply::Status(_) | Reply::Redirected | Reply::NoAnswer => Verdict::Retry,
     }
 }
 
@@ -48,17 +53,19 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
-    fn statuses() {
+    fn replies() {
         for s in [200, 201, 202, 204, 299] {
-            assert_eq!(verdict(s), Verdict::Delivered, "{s}");
+            assert_eq!(verdict(Reply::Status(s)), Verdict::Delivered, "{s}");
         }
         for s in [
-            NO_ANSWER, REDIRECTED, 100, 301, 302, 303, 304, 307, 308, 408, 429, 500, 502, 503, 504, 599, 600,
+            0, 100, 199, 300, 301, 302, 303, 304, 307, 308, 408, 429, 500, 502, 503, 504, 599, 600, 999,
         ] {
-            assert_eq!(verdict(s), Verdict::Retry, "{s}");
+            assert_eq!(verdict(Reply::Status(s)), Verdict::Retry, "{s}");
         }
+        assert_eq!(verdict(Reply::Redirected), Verdict::Retry);
+        assert_eq!(verdict(Reply::NoAnswer), Verdict::Retry);
         for s in [400, 401, 403, 404, 409, 422, 499] {
-            assert_eq!(verdict(s), Verdict::Rejected(s), "{s}");
+            assert_eq!(verdict(Reply::Status(s)), Verdict::Rejected(s), "{s}");
         }
     }
 }

@@ -1,15 +1,16 @@
 //! The synchronous half of `handleCallback()` and `retryDeliveries()`, exported for `js/delivery.js`, which
 //! does the asynchronous half (fetch, timers) and binds these exports under the same names. They are the
 //! package's internals, not its API: the entry module keeps them to itself (only `handleCallback` and
-//! `retryDeliveries` leave it), and they check their arguments all the same.
+//! `retryDeliveries` leave it), and they check their arguments all the same. `js/core.d.ts` declares them
+//! for the type checker of `js/delivery.js`, and scripts/build.mjs binds exactly what it declares.
 //!
-//! The split: wasm decides what an answer means and what is stored (the options, the verification, the
-//! records, the verdict on each HTTP answer, the typed errors); JS decides when to try and when to stop
-//! (attempts, timeouts, backoff) and shares one POST per grant on a page. An async executor in wasm
+//! The split: wasm decides what an answer means, what is stored and how long to wait (the options, the
+//! verification, the records, the verdict on each reply, the retry schedule, the typed errors); JS fetches,
+//! waits what it was told, and shares one POST per grant on a page. An async executor in wasm
 //! (wasm-bindgen-futures and the fetch bindings) cost 9.3 KB gzip of a module users download on a phone
 //! (5 KB net of the JS that replaced it), and bought no correctness a promise chain lacks.
 
-use js_sys::{Array, Function, JSON};
+use js_sys::{Array, Function, Object, JSON};
 use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 
@@ -22,13 +23,15 @@ use crate::http_url::HttpUrl;
 use crate::subscription::flow;
 use crate::subscription::ledger::Copies;
 use crate::subscription::record::{Record, State};
-use crate::subscription::verdict::{verdict, Verdict};
+use crate::subscription::retry;
+use crate::subscription::verdict::{verdict, Reply, Verdict};
 use crate::wechat::callback::Callback;
 use crate::wechat::params::Reserved;
 
-/// Checks the options of `handleCallback()` and `retryDeliveries()` and returns them with their defaults:
-/// `{ url, credentials, retries, timeoutMs, retryDelayMs, cleanUrl, headers?, fetch?, query? }`, `url` being
-/// `grantEndpoint` resolved against the page. Called before anything is recorded.
+/// Checks the options of `handleCallback()` and `retryDeliveries()` and returns the plan of delivery:
+/// `{ url, credentials, timeoutMs, delaysMs, cleanUrl, headers?, fetch?, query? }`, `url` being `grantEndpoint`
+/// resolved against the page and `delaysMs` the wait before each retry ([`retry::delays`]). Called before
+/// anything is recorded.
 #[wasm_bindgen(js_name = checkOptions, skip_typescript)]
 pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
     let options = Options::new(options, "options")?;
@@ -48,12 +51,22 @@ pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
     if let Some(h) = &headers {
         Headers::new_with_str_sequence_sequence(h).map_err(|_| Error::InvalidOption("headers"))?;
     }
+    let retries = options.opt_u32("retries", retry::DEFAULT_RETRIES, 0..=retry::MAX_RETRIES)?;
+    let timeout = options.opt_u32("timeoutMs", retry::DEFAULT_TIMEOUT_MS, 1..=retry::MAX_TIMEOUT_MS)?;
+    let first_delay = options.opt_u32(
+        "retryDelayMs",
+        retry::DEFAULT_RETRY_DELAY_MS,
+        0..=retry::MAX_RETRY_DELAY_MS,
+    )?;
+    let delays: Array = retry::delays(retries, first_delay)
+        .into_iter()
+        .map(JsValue::from)
+        .collect();
     let out = object(&[
         ("url", url.as_str().into()),
         ("credentials", credentials.into()),
-        ("retries", options.opt_u32("retries", 3, 0..=10)?.into()),
-        ("timeoutMs", options.opt_u32("timeoutMs", 8000, 1..=120_000)?.into()),
-        ("retryDelayMs", options.opt_u32("retryDelayMs", 500, 0..=60_000)?.into()),
+        ("timeoutMs", timeout.into()),
+        ("delaysMs", delays.into()),
         ("cleanUrl", options.opt_bool("cleanUrl", true)?.into()),
     ]);
     let optional = [
@@ -83,7 +96,8 @@ pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
 /// verifies it and records the answer; then, unless `clean_url` is false, cleans the landing page's address:
 /// WeChat's parameters go, the redirect URL's fragment comes back, and the history entry is marked so that a
 /// reload replays the callback. Returns `{ result, post? }`: the result as JS sees it, and the grant to post when
-/// one is owed. One export rather than two, so the page crosses into wasm once per callback.
+/// one is undelivered, in which case the result's `delivered` and `kept` are [`record_answer`]'s to say. One
+/// export rather than two, so the page crosses into wasm once per callback.
 #[wasm_bindgen(js_name = recordCallbackAndCleanAddress, skip_typescript)]
 pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> Result<JsValue, JsValue> {
     let callback = match query.as_string() {
@@ -110,15 +124,13 @@ pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> 
         ("replayed", verified.replayed.into()),
         ("late", record.late().into()),
     ]);
-    // verify() leaves a record cancelled, owed or delivered; only a grant has an openid and a delivery.
+    // verify() leaves a record cancelled, allowed or delivered; only a grant has an openid and a delivery, and
+    // an allowed one is posted: the answer to that POST says whether it is delivered and kept.
     if let State::Allowed(openid) | State::Delivered(openid) = &record.state {
         set(&result, "openid", openid.as_str().into());
-        set(&result, "delivered", matches!(record.state, State::Delivered(_)).into());
-        set(
-            &result,
-            "kept",
-            safe(matches!(record.state, State::Delivered(_)), verified.kept).into(),
-        );
+    }
+    if let State::Delivered(_) = record.state {
+        Object::assign(&result, &outcome(Verdict::Delivered, verified.kept));
     }
     if clean_url.as_bool() != Some(false) {
         history::clean_address(&callback.to_query(), record.link.redirect_url.fragment());
@@ -130,24 +142,23 @@ pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> 
     Ok(out.into())
 }
 
-/// Records the answer to one POST of the grant for `reserved`: an HTTP status, 300 for a redirect, 0 for no
-/// answer. Returns `{ delivered, kept }`; a final refusal is recorded and thrown as `backend_rejected`.
+/// Records the reply to one POST of the grant for `reserved`: an HTTP status, `'redirected'` or `'no_answer'`.
+/// Returns `{ delivered, kept }`; a final refusal is recorded and thrown as `backend_rejected`.
 #[wasm_bindgen(js_name = recordAnswer, skip_typescript)]
-pub fn record_answer(reserved: JsValue, status: JsValue) -> Result<JsValue, JsValue> {
+pub fn record_answer(reserved: JsValue, reply: JsValue) -> Result<JsValue, JsValue> {
     let reserved = Reserved::parse(&reserved.as_string().ok_or(Error::InvalidOption("reserved"))?)?;
-    let status = status
-        .as_f64()
-        .filter(|s| s % 1.0 == 0.0 && (0.0..=999.0).contains(s))
-        .ok_or(Error::InvalidOption("status"))? as u16;
-    let verdict = verdict(status);
+    let reply = match (reply.as_f64(), reply.as_string().as_deref()) {
+        (Some(status), _) if status % 1.0 == 0.0 && (0.0..=999.0).contains(&status) => Reply::Status(status as u16),
+        (_, Some("redirected")) => Reply::Redirected,
+        (_, Some("no_answer")) => Reply::NoAnswer,
+        _ => return Err(Error::InvalidOption("reply").into()),
+    };
+    let verdict = verdict(reply);
     let stores = Stores::open();
     let kept = flow::record_answer(&stores.ledger(), &reserved, verdict, now_ms());
     match verdict {
         Verdict::Rejected(status) => Err(Error::BackendRejected(status).into()),
-        verdict => {
-            let delivered = verdict == Verdict::Delivered;
-            Ok(object(&[("delivered", delivered.into()), ("kept", safe(delivered, kept).into())]).into())
-        }
+        verdict => Ok(outcome(verdict, kept).into()),
     }
 }
 
@@ -159,10 +170,14 @@ pub fn undelivered_grants() -> Result<JsValue, JsValue> {
     Ok(posts.into())
 }
 
-/// A result's `kept`, for the first outcome and for each answer alike: the grant is safe beyond this tab,
-/// delivered or saved in localStorage for a later visit.
-fn safe(delivered: bool, kept: Copies) -> bool {
-    delivered || kept.local
+/// `{ delivered, kept }` of a result, for a replayed delivery and for each reply alike: `kept` when the grant is
+/// safe beyond this tab, delivered or saved in localStorage for a later visit.
+fn outcome(verdict: Verdict, copies: Copies) -> Object {
+    let delivered = verdict == Verdict::Delivered;
+    object(&[
+        ("delivered", delivered.into()),
+        ("kept", (delivered || copies.local).into()),
+    ])
 }
 
 /// `{ reserved, body }`, the body being `{"appid","openid","template_id","scene","reserved"}`: WeChat's names,
