@@ -12,7 +12,7 @@ export interface DeliveryPlan {
   /** How long one attempt may take before it counts as 'no_answer'. */
   timeoutMs: number;
   /** The wait before each retry, in order: as many retries as there are entries (src/subscription/retry.rs). */
-  delaysMs: number[];
+  delaysMs: Uint32Array;
   cleanUrl: boolean;
   headers?: HeadersInit;
   fetch?: typeof fetch;

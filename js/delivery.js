@@ -26,10 +26,9 @@ const sleep = (ms, signal) =>
 /**
  * Binds handleCallback and retryDeliveries to the core's exports.
  * @param {Core} core
- * @param {{ sleep?: Sleep }} [timers] how to wait: tests pass a fake clock
+ * @param {Sleep} [wait] how to wait: tests pass a fake clock
  */
-export function delivery(core, timers = {}) {
-  const wait = timers.sleep ?? sleep;
+export function delivery(core, wait = sleep) {
   /** The delivery of each grant being posted from this page, by nonce: concurrent calls share it.
    * @type {Map<string, Promise<Outcome>>} */
   const inFlight = new Map();
@@ -48,10 +47,10 @@ export function delivery(core, timers = {}) {
     headers.set('Content-Type', 'application/json');
     headers.set('Idempotency-Key', post.reserved);
     const controller = new AbortController();
-    const done = new AbortController();
-    // Raced as well as aborted, so a fetch that ignores its signal cannot hang the page.
+    // Raced as well as aborted, so a fetch that ignores its signal cannot hang the page. Aborting once the race is
+    // settled also ends the wait (an answered fetch's unread body is all it cancels).
     /** @type {Promise<Reply>} */
-    const timeout = wait(plan.timeoutMs, done.signal).then(() => {
+    const timeout = wait(plan.timeoutMs, controller.signal).then(() => {
       controller.abort();
       return 'no_answer';
     });
@@ -75,7 +74,7 @@ export function delivery(core, timers = {}) {
     try {
       return await Promise.race([answer, timeout]);
     } finally {
-      done.abort();
+      controller.abort();
     }
   }
 

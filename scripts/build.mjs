@@ -102,7 +102,11 @@ const bundled = await esbuild.build({
   // The oldest engines of README "Where it runs" (top-level await is the newest syntax the entry needs).
   target: ['chrome96', 'safari15', 'firefox89'],
   minify: true,
-  mangleProps: /^(__wbg_|__wbindgen_|__externref_|\.\/wx_subscribemsg_bg\.js$)/,
+  // The wasm's exported functions are reached only as properties (`wasm.authorize(…)`, and the core's through
+  // `core.recordAnswer(…)`): renamed with the rest, while the entry's own exports keep their names.
+  mangleProps: new RegExp(
+    `^(__wbg_|__wbindgen_|__externref_|\\./wx_subscribemsg_bg\\.js$|(${[...CORE, ...browser.functions].join('|')})$)`,
+  ),
   mangleQuoted: true,
   mangleCache: {},
   sourcemap: 'linked',

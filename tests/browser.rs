@@ -84,7 +84,7 @@ extern "C" {
 // The package's delivery layer, bound to the core's exports under their own names, as scripts/build.mjs does.
 #[wasm_bindgen(module = "/js/delivery.js")]
 extern "C" {
-    fn delivery(core: &JsValue, timers: &JsValue) -> JsValue;
+    fn delivery(core: &JsValue, sleep: &JsValue) -> JsValue;
 }
 
 /// The core's four exports under their own names, as scripts/build.mjs binds them (js/core.d.ts).
@@ -401,16 +401,14 @@ async fn the_default_schedule_is_what_delivery_waits() {
     let plan_of = |extra: &str| check_options(js(&format!("({{ grantEndpoint: '/g' {extra} }})"))).unwrap();
     let defaults = plan_of("");
     assert_eq!(get(&defaults, "timeoutMs"), 8000);
-    assert_eq!(JSON::stringify(&get(&defaults, "delaysMs")).unwrap(), "[500,1000,2000]");
+    let delays = |plan: &JsValue| JSON::stringify(&Array::from(&get(plan, "delaysMs"))).unwrap();
+    assert_eq!(delays(&defaults), "[500,1000,2000]");
     let capped = plan_of(", retries: 6, retryDelayMs: 5000");
-    assert_eq!(
-        JSON::stringify(&get(&capped, "delaysMs")).unwrap(),
-        "[5000,10000,20000,30000,30000,30000]"
-    );
+    assert_eq!(delays(&capped), "[5000,10000,20000,30000,30000,30000]");
 
     // A binding whose clock records each wait: every attempt hangs, so each ends at its timeout.
     let waits = Array::new();
-    let bound = delivery(&core(), &object_with("sleep", recording_sleep(&waits)));
+    let bound = delivery(&core(), &recording_sleep(&waits));
     let handle_callback: Function = Reflect::get(&bound, &"handleCallback".into()).unwrap().unchecked_into();
     stub_fetch(plan(r#"["hang", "hang", "hang", "hang"]"#));
     let link = authorize(auth_options(15, "")).unwrap();
@@ -429,12 +427,6 @@ async fn the_default_schedule_is_what_delivery_waits() {
         "[8000,500,8000,1000,8000,2000,8000]",
         "timeout, wait, timeout, …"
     );
-}
-
-fn object_with(name: &str, value: JsValue) -> JsValue {
-    let object = Object::new();
-    Reflect::set(&object, &name.into(), &value).unwrap();
-    object.into()
 }
 
 #[wasm_bindgen_test]

@@ -35,6 +35,8 @@ pub const MAX_LIFETIME_MS: u64 = 366 * 24 * 60 * 60 * 1000;
 
 /// The state field's prefix of an allowed, undelivered grant.
 const ALLOWED: &str = "owed:";
+/// The same as it ends the text before a value's first colon.
+const ALLOWED_FIELD: &str = " owed";
 
 /// Where a subscription is in its life. States only move forward: pending → cancelled or owed; cancelled →
 /// owed (the user went back and allowed); owed → delivered or rejected.
@@ -201,8 +203,12 @@ impl Record {
 /// True when a value of this format holds a grant the backend has not acknowledged, whether or not the rest of it
 /// decodes: such a value is never deleted, since it may be the only copy of a user's Allow.
 pub fn holds_undelivered_grant(stored: &str) -> bool {
-    let mut fields = stored.splitn(6, ' ');
-    fields.next() == Some(FORMAT) && fields.nth(3).is_some_and(|state| state.starts_with(ALLOWED))
+    // The first colon of a value is its state's (`owed:`, `delivered:`, `rejected:`) or, for a state without one,
+    // the redirect URL's: no earlier field can hold one. A damaged value errs towards holding a grant.
+    format_of(stored) == FORMAT
+        && stored
+            .split_once(':')
+            .is_some_and(|(before, _)| before.ends_with(ALLOWED_FIELD))
 }
 
 /// The format version of a stored value: its first field.
@@ -335,11 +341,12 @@ pub(crate) mod tests {
         assert_eq!(decode(&broken), None);
         assert!(holds_undelivered_grant(&broken));
         assert!(holds_undelivered_grant("2 x y z owed:"));
+        // Damaged before its state: read as holding a grant, the side that loses nothing.
+        assert!(holds_undelivered_grant("2 owed:o1"));
         for other in [
             record("abc", State::Pending).encode(),
             record("abc", State::Delivered(openid())).encode(),
             owed.replacen("2 ", "3 ", 1),
-            "2 owed:o1".into(),
             String::new(),
         ] {
             assert!(!holds_undelivered_grant(&other), "{other}");

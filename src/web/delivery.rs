@@ -58,10 +58,7 @@ pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
         retry::DEFAULT_RETRY_DELAY_MS,
         0..=retry::MAX_RETRY_DELAY_MS,
     )?;
-    let delays: Array = retry::delays(retries, first_delay)
-        .into_iter()
-        .map(JsValue::from)
-        .collect();
+    let delays = js_sys::Uint32Array::from(retry::delays(retries, first_delay).as_slice());
     let out = object(&[
         ("url", url.as_str().into()),
         ("credentials", credentials.into()),
@@ -130,7 +127,7 @@ pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> 
         set(&result, "openid", openid.as_str().into());
     }
     if let State::Delivered(_) = record.state {
-        Object::assign(&result, &outcome(Verdict::Delivered, verified.kept));
+        set_outcome(&result, Verdict::Delivered, verified.kept);
     }
     if clean_url.as_bool() != Some(false) {
         history::clean_address(&callback.to_query(), record.link.redirect_url.fragment());
@@ -158,7 +155,11 @@ pub fn record_answer(reserved: JsValue, reply: JsValue) -> Result<JsValue, JsVal
     let kept = flow::record_answer(&stores.ledger(), &reserved, verdict, now_ms());
     match verdict {
         Verdict::Rejected(status) => Err(Error::BackendRejected(status).into()),
-        verdict => Ok(outcome(verdict, kept).into()),
+        verdict => {
+            let outcome = Object::new();
+            set_outcome(&outcome, verdict, kept);
+            Ok(outcome.into())
+        }
     }
 }
 
@@ -170,14 +171,12 @@ pub fn undelivered_grants() -> Result<JsValue, JsValue> {
     Ok(posts.into())
 }
 
-/// `{ delivered, kept }` of a result, for a replayed delivery and for each reply alike: `kept` when the grant is
-/// safe beyond this tab, delivered or saved in localStorage for a later visit.
-fn outcome(verdict: Verdict, copies: Copies) -> Object {
+/// Sets `delivered` and `kept` of a result, for a replayed delivery and for each reply alike: `kept` when the grant
+/// is safe beyond this tab, delivered or saved in localStorage for a later visit.
+fn set_outcome(target: &Object, verdict: Verdict, copies: Copies) {
     let delivered = verdict == Verdict::Delivered;
-    object(&[
-        ("delivered", delivered.into()),
-        ("kept", (delivered || copies.local).into()),
-    ])
+    set(target, "delivered", delivered.into());
+    set(target, "kept", (delivered || copies.local).into());
 }
 
 /// `{ reserved, body }`, the body being `{"appid","openid","template_id","scene","reserved"}`: WeChat's names,

@@ -10,3 +10,5 @@ pub mod nonce;
 pub mod params;
 pub mod send;
 pub mod ua;
+#[cfg(test)]
+pub(crate) mod vectors;

@@ -202,73 +202,46 @@ mod tests {
         }
     }
 
+    /// The message's rules in the shared vectors (title, content, color, page URL, mini program page and AppID).
     #[test]
-    fn counts_characters_not_bytes() {
-        let fifteen = "一二三四五六七八九十一二三四五";
-        assert_eq!(fifteen.chars().count(), 15);
-        assert!(request(1, msg(fifteen, "x")).is_ok());
-        assert_eq!(
-            request(1, msg(&[fifteen, "六"].concat(), "x")),
-            Err(Error::InvalidTitle)
-        );
-        assert_eq!(request(1, msg("", "x")), Err(Error::InvalidTitle));
-        assert!(request(1, msg("t", &"字".repeat(200))).is_ok());
-        assert_eq!(request(1, msg("t", &"字".repeat(201))), Err(Error::InvalidContent));
-        assert_eq!(request(1, msg("t", "")), Err(Error::InvalidContent));
-    }
-
-    #[test]
-    fn refuses_blank_text_and_control_characters() {
-        assert_eq!(request(1, msg("   ", "c")), Err(Error::InvalidTitle));
-        assert_eq!(request(1, msg("a\nb", "c")), Err(Error::InvalidTitle));
-        assert_eq!(request(1, msg("a\0b", "c")), Err(Error::InvalidTitle));
-        assert_eq!(request(1, msg("t", " \n ")), Err(Error::InvalidContent));
-        assert_eq!(request(1, msg("t", "a\u{7}b")), Err(Error::InvalidContent));
-        assert!(request(1, msg("t", "line one\nline two")).is_ok());
-    }
-
-    #[test]
-    fn validates_color_url_and_miniprogram() {
-        let with = |color, url, miniprogram| {
-            request(
-                1,
-                Message {
-                    title: "t",
-                    content: "c",
-                    color,
-                    url,
-                    miniprogram,
-                },
-            )
+    fn the_shared_vectors_for_a_message() {
+        use crate::wechat::vectors::{rule, text};
+        let field = |name: &str, message: &dyn Fn(&str) -> Message<'_>| {
+            let rule = rule(name);
+            for value in rule.valid.iter().filter_map(text) {
+                assert!(request(1, message(value)).is_ok(), "{name}: {value:?} is valid");
+            }
+            for value in rule.invalid.iter().filter_map(text) {
+                let error = request(1, message(value)).unwrap_err();
+                assert_eq!(error.code(), rule.code, "{name}: {value:?}");
+            }
         };
-        assert!(with(Some("#A0b1C2"), None, None).is_ok());
-        for bad in ["173177", "#17317", "#1731777", "#GGGGGG", "red", ""] {
-            assert_eq!(with(Some(bad), None, None), Err(Error::InvalidColor), "{bad:?}");
+        field("title", &|v| msg(v, "c"));
+        field("content", &|v| msg("t", v));
+        field("color", &|v| Message {
+            color: Some(v),
+            ..msg("t", "c")
+        });
+        field("httpUrl", &|v| Message {
+            url: Some(v),
+            ..msg("t", "c")
+        });
+        field("pagepath", &|v| Message {
+            miniprogram: Some(MiniProgramRef {
+                appid: "wxaba38c7f163da69b",
+                pagepath: Some(v),
+            }),
+            ..msg("t", "c")
+        });
+        // A mini program's AppID follows the AppID rule, refused as the mini program's.
+        let appids = rule("appid");
+        for appid in appids.invalid.iter().filter_map(text) {
+            let message = Message {
+                miniprogram: Some(MiniProgramRef { appid, pagepath: None }),
+                ..msg("t", "c")
+            };
+            assert_eq!(request(1, message), Err(Error::InvalidMiniprogram), "{appid:?}");
         }
-        assert!(with(None, Some("http://a.example/x?y=1"), None).is_ok());
-        for bad in [
-            "/order/42",
-            "ftp://a.example/",
-            "https://u:p@a.example/",
-            "javascript:alert(1)",
-            "",
-        ] {
-            assert_eq!(with(None, Some(bad), None), Err(Error::InvalidUrl), "{bad:?}");
-        }
-        let mp = |appid, pagepath| Some(MiniProgramRef { appid, pagepath });
-        assert!(with(None, None, mp("wxaba38c7f163da69b", None)).is_ok());
-        assert_eq!(
-            with(None, None, mp("wx123", Some("index"))),
-            Err(Error::InvalidMiniprogram)
-        );
-        assert_eq!(
-            with(None, None, mp("wxaba38c7f163da69b", Some(""))),
-            Err(Error::InvalidMiniprogram)
-        );
-        assert_eq!(
-            with(None, None, mp("wxaba38c7f163da69b", Some("a b"))),
-            Err(Error::InvalidMiniprogram)
-        );
     }
 
     #[cfg(not(target_arch = "wasm32"))]
