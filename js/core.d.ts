@@ -14,7 +14,8 @@ export interface DeliveryPlan {
   /** The wait before each retry, in order: as many retries as there are entries (src/subscription/retry.rs). */
   delaysMs: Uint32Array;
   cleanUrl: boolean;
-  headers?: HeadersInit;
+  /** The `headers` option, read once when checked. */
+  headers?: Headers;
   fetch?: typeof fetch;
   query?: string;
 }

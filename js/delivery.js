@@ -43,7 +43,7 @@ export function delivery(core, wait = sleep) {
    * @returns {Promise<Reply>}
    */
   async function postOnce(plan, post) {
-    const headers = new Headers(plan.headers ?? undefined);
+    const headers = new Headers(plan.headers);
     headers.set('Content-Type', 'application/json');
     headers.set('Idempotency-Key', post.reserved);
     const controller = new AbortController();
@@ -67,10 +67,10 @@ export function delivery(core, wait = sleep) {
           signal: controller.signal,
         }),
       )
-      .then(
-        (response) => (response.type === 'opaqueredirect' || response.redirected ? 'redirected' : response.status),
-        () => 'no_answer',
-      );
+      .then((response) => (response.type === 'opaqueredirect' || response.redirected ? 'redirected' : response.status))
+      // A rejected fetch, and a `fetch` option that resolved to something other than a response (null, an object
+      // whose getters throw): nothing the endpoint said.
+      .catch(() => 'no_answer');
     try {
       return await Promise.race([answer, timeout]);
     } finally {

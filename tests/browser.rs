@@ -22,6 +22,7 @@ export function reset() {
   breakStorage('none');
   history.replaceState(null, '', location.pathname);
   if (Date.__now) { Date.now = Date.__now; Date.__ahead = 0; }
+  for (const key of ['authorizeUrl', 'query', 'toJSON', 'wxsub', 'grantEndpoint']) delete Object.prototype[key];
 }
 // The `fetch` option of these tests: answers each call from `plan` (a status; 'hang', never answering;
 // 'network', rejecting like a dropped connection; 'redirect', what fetch gives for a 3xx with redirect:
@@ -903,4 +904,127 @@ async fn a_router_that_drops_the_marker_still_gets_a_replay_from_the_page_memo()
     let again = JsFuture::from(from_address("")).await.unwrap();
     assert_eq!(pair(&again, "replayed", "delivered"), (JsValue::TRUE, JsValue::TRUE));
     assert_eq!(calls.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_query_passed_by_hand_leaves_the_addresss_own_callback_to_be_handled() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
+    let a = wechat_callback(&authorize(auth_options(20, "")).unwrap(), "confirm");
+    let b = wechat_callback(&authorize(auth_options(21, "")).unwrap(), "confirm");
+    let at = land_on(&a);
+    let by_hand = JsFuture::from(from_address(&format!(", query: {b:?}"))).await.unwrap();
+    assert_eq!(get(&by_hand, "scene"), 21);
+    assert_eq!(address(), at, "callback A is still in the address");
+    assert!(js("history.state").is_null(), "and B left no marker");
+    // A is then handled as usual: its grant is posted, not lost.
+    let own = JsFuture::from(from_address("")).await.unwrap();
+    assert_eq!(pair(&own, "scene", "replayed"), (JsValue::from(20), JsValue::FALSE));
+    assert_eq!(get(&own, "delivered"), true);
+    assert_eq!(calls.length(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn a_grant_another_tab_delivered_is_reported_delivered_and_kept() {
+    reset();
+    let link = authorize(auth_options(22, "")).unwrap();
+    let query = wechat_callback(&link, "confirm");
+    let reserved = nonce_of(&query);
+    // While this tab's POST goes unanswered, another tab delivers the grant and records it in localStorage.
+    js(&format!(
+        "globalThis.stubbedFetch = () => {{
+           const key = 'wxsub:{reserved}';
+           localStorage.setItem(key, localStorage.getItem(key).replace(' owed:', ' delivered:'));
+           return Promise.reject(new TypeError('Failed to fetch'));
+         }}"
+    ));
+    let result = handle(&query, ", retries: 0").await.unwrap();
+    assert_eq!(pair(&result, "delivered", "kept"), (JsValue::TRUE, JsValue::TRUE));
+}
+
+#[wasm_bindgen_test]
+async fn headers_are_read_once_and_odd_fetch_answers_are_no_answer() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
+    let link = authorize(auth_options(23, "")).unwrap();
+    // A one-shot iterable: read by the check, it would be empty at the POST.
+    let extra = ", headers: (function* () { yield ['X-CSRF-Token', 't0k']; })()";
+    handle(&wechat_callback(&link, "confirm"), extra).await.unwrap();
+    assert_eq!(get(&get(&calls.get(0), "headers"), "x-csrf-token"), "t0k");
+
+    for odd in [
+        "() => Promise.resolve(null)",
+        "() => Promise.resolve({ get type() { throw new Error('odd'); } })",
+        "() => Promise.resolve({ type: 'basic', redirected: false, get status() { throw new Error('odd'); } })",
+    ] {
+        let link = authorize(auth_options(24, "")).unwrap();
+        let result = handle(
+            &wechat_callback(&link, "confirm"),
+            &format!(", retries: 0, fetch: {odd}"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            pair(&result, "delivered", "kept"),
+            (JsValue::FALSE, JsValue::TRUE),
+            "{odd}"
+        );
+    }
+    // Delivered now, so that no later test's retryDeliveries() finds them in this page's memory.
+    stub_fetch(plan("[]"));
+    assert_eq!(get(&retry_deliveries("").await.unwrap(), "delivered"), 3);
+}
+
+#[wasm_bindgen_test]
+async fn a_polluted_prototype_changes_nothing() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
+    js("Object.prototype.authorizeUrl = 'https://evil.example/steal'");
+    let link = authorize(auth_options(25, "")).unwrap();
+    assert!(link.starts_with("https://mp.weixin.qq.com/mp/subscribemsg?"), "{link}");
+    let query = wechat_callback(&link, "confirm");
+    land_on(&query);
+    js("Object.prototype.query = '?openid=x&template_id=T&action=confirm&scene=1&reserved=forged'");
+    js("Object.prototype.toJSON = function () { return { forged: true }; }");
+    js("Object.prototype.grantEndpoint = '/evil'");
+    let result = JsFuture::from(handle_callback(js(
+        "({ grantEndpoint: '/api/grants', fetch: stubbedFetch })",
+    )))
+    .await
+    .unwrap();
+    js("delete Object.prototype.toJSON");
+    assert_eq!(
+        get(&result, "scene"),
+        25,
+        "the genuine callback, not the polluted query"
+    );
+    let body: JsValue = JSON::parse(&get(&calls.get(0), "body").as_string().unwrap()).unwrap();
+    assert_eq!(get(&body, "reserved"), nonce_of(&query).as_str());
+    // An inherited marker is not a marker.
+    js("Object.prototype.wxsub = '?openid=x&template_id=T&action=confirm&scene=1&reserved=forged'");
+    set_address("/elsewhere.html");
+    js("history.replaceState({}, '', location.href)");
+    let error = JsFuture::from(from_address("")).await.unwrap_err();
+    assert_eq!(code(error), "no_callback");
+}
+
+#[wasm_bindgen_test]
+async fn an_empty_grant_endpoint_and_endless_strings_are_refused_before_anything_is_recorded() {
+    reset();
+    for endpoint in ["''", "'   '"] {
+        let options = js(&format!("({{ grantEndpoint: {endpoint}, query: '?x=1' }})"));
+        let error = JsFuture::from(handle_callback(options)).await.unwrap_err();
+        assert_eq!(code(error), "invalid_option", "{endpoint}");
+    }
+    let huge = js("'?openid=o1&template_id=T&action=confirm&scene=1&reserved=' + 'a'.repeat(100000)");
+    assert_eq!(code(parse_callback(huge.clone()).unwrap_err()), "invalid_option");
+    let options = js("({ grantEndpoint: '/api/grants' })");
+    Reflect::set(&options, &"query".into(), &huge).unwrap();
+    assert_eq!(
+        code(JsFuture::from(handle_callback(options)).await.unwrap_err()),
+        "invalid_option"
+    );
+    let appid = js("({ appid: 'wx' + 'a'.repeat(100000), scene: 1, templateId: 'T', redirectUrl: location.href })");
+    assert_eq!(code(authorize(appid).unwrap_err()), "invalid_appid");
+    assert_eq!(js("sessionStorage.length + localStorage.length"), 0);
 }

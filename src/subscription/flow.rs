@@ -120,22 +120,25 @@ fn replay(record: Record, ledger: &Ledger<'_>, now_ms: u64) -> Result<Verified> 
     })
 }
 
-/// Records what the backend made of one POST of the grant for `reserved`, and returns where the grant is saved.
-/// Best effort: a grant this browser could not store (posted from memory) has no record to move on.
-pub fn record_answer(ledger: &Ledger<'_>, reserved: &Reserved, verdict: Verdict, now_ms: u64) -> Copies {
+/// Records what the backend made of one POST of the grant for `reserved`, and returns what holds for the grant now
+/// and where it is saved: the verdict, unless another tab already delivered it (then delivered, whatever this POST
+/// got). Best effort: a grant this browser could not store (posted from memory) has no record to move on.
+pub fn record_answer(ledger: &Ledger<'_>, reserved: &Reserved, verdict: Verdict, now_ms: u64) -> (Verdict, Copies) {
     let Ok(Some(mut record)) = ledger.get(reserved) else {
-        return Copies::default();
+        return (verdict, Copies::default());
     };
-    let State::Allowed(openid) = &record.state else {
-        return Copies::default();
+    let openid = match &record.state {
+        State::Allowed(openid) => openid.clone(),
+        State::Delivered(_) => return (Verdict::Delivered, Copies::default()),
+        _ => return (verdict, Copies::default()),
     };
     record.state = match verdict {
-        Verdict::Delivered => State::Delivered(openid.clone()),
+        Verdict::Delivered => State::Delivered(openid),
         Verdict::Rejected(status) => State::Rejected(status),
         // Saved again as it is: a store that was full may have room now.
         Verdict::Retry => record.state.clone(),
     };
-    ledger.save(&record, now_ms)
+    (verdict, ledger.save(&record, now_ms))
 }
 
 #[cfg(test)]
@@ -202,7 +205,7 @@ mod tests {
         }
 
         fn record_answer(&self, cb: &Callback, status: u16) -> Copies {
-            record_answer(&self.ledger(), &cb.reserved, verdict(Reply::Status(status)), T0)
+            record_answer(&self.ledger(), &cb.reserved, verdict(Reply::Status(status)), T0).1
         }
     }
 
@@ -429,5 +432,27 @@ mod tests {
             Err(Error::StorageUnavailable)
         );
         assert!(page.local.keys().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_grant_another_tab_delivered_is_delivered_whatever_this_post_got() {
+        let mut page = Page::new();
+        let link = page.authorize(3);
+        let cb = Page::callback(&link, true);
+        page.verify(&cb, T0 + 1).unwrap();
+        // Another tab posted it too, and its POST was answered first.
+        let mut delivered = page.ledger().get(&cb.reserved).unwrap().unwrap();
+        delivered.state = State::Delivered(delivered.undelivered().unwrap().clone());
+        page.local.set("wxsub:nonce1", &delivered.encode()).unwrap();
+        for reply in [Reply::NoAnswer, Reply::Status(503), Reply::Redirected] {
+            let (now, _) = record_answer(&page.ledger(), &cb.reserved, verdict(reply), T0 + 2);
+            assert_eq!(now, Verdict::Delivered, "{reply:?}");
+        }
+        // Still a refusal where nobody delivered it.
+        let link = page.authorize(4);
+        let other = Page::callback(&link, true);
+        page.verify(&other, T0 + 1).unwrap();
+        let (now, _) = record_answer(&page.ledger(), &other.reserved, verdict(Reply::Status(403)), T0 + 2);
+        assert_eq!(now, Verdict::Rejected(403));
     }
 }

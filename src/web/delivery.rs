@@ -17,7 +17,7 @@ use web_sys::Headers;
 use super::history;
 use super::options::Options;
 use super::storage::Stores;
-use super::{now_ms, object, set};
+use super::{bare_object, now_ms, object, set};
 use crate::error::{Error, Result};
 use crate::http_url::HttpUrl;
 use crate::subscription::flow;
@@ -36,6 +36,11 @@ use crate::wechat::params::Reserved;
 pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
     let options = Options::new(options, "options")?;
     let endpoint = options.string("grantEndpoint", Error::InvalidOption("grantEndpoint"))?;
+    // An empty endpoint (or one of only the spaces and controls a URL parser strips) resolves to the landing page
+    // itself, which may well answer 200 without storing anything.
+    if endpoint.bytes().all(|b| b <= b' ') {
+        return Err(Error::InvalidOption("grantEndpoint").into());
+    }
     let page = web_sys::window().and_then(|w| w.location().href().ok());
     // An endpoint fetch cannot reach would keep every grant owed forever: refuse it now.
     let url =
@@ -46,11 +51,13 @@ pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
     if !["same-origin", "include", "omit"].contains(&credentials.as_str()) {
         return Err(Error::InvalidOption("credentials").into());
     }
-    let headers = options.opt_value("headers", Error::InvalidOption("headers"), JsValue::is_object)?;
-    // Refuse now what fetch would refuse, rather than after the grant is recorded.
-    if let Some(h) = &headers {
-        Headers::new_with_str_sequence_sequence(h).map_err(|_| Error::InvalidOption("headers"))?;
-    }
+    // Read once, into a Headers of the package's own: refused now if fetch would refuse it, rather than after the
+    // grant is recorded, and never read again (a getter, a Proxy or a one-shot iterable gives what it gave here).
+    let headers = options
+        .opt_value("headers", Error::InvalidOption("headers"), JsValue::is_object)?
+        .map(|h| Headers::new_with_str_sequence_sequence(&h).map_err(|_| Error::InvalidOption("headers")))
+        .transpose()?
+        .map(JsValue::from);
     let retries = options.opt_u32("retries", retry::DEFAULT_RETRIES, 0..=retry::MAX_RETRIES)?;
     let timeout = options.opt_u32("timeoutMs", retry::DEFAULT_TIMEOUT_MS, 1..=retry::MAX_TIMEOUT_MS)?;
     let first_delay = options.opt_u32(
@@ -59,7 +66,7 @@ pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
         0..=retry::MAX_RETRY_DELAY_MS,
     )?;
     let delays = js_sys::Uint32Array::from(retry::delays(retries, first_delay).as_slice());
-    let out = object(&[
+    let out = bare_object(&[
         ("url", url.as_str().into()),
         ("credentials", credentials.into()),
         ("timeoutMs", timeout.into()),
@@ -97,7 +104,7 @@ pub fn check_options(options: JsValue) -> Result<JsValue, JsValue> {
 /// export rather than two, so the page crosses into wasm once per callback.
 #[wasm_bindgen(js_name = recordCallbackAndCleanAddress, skip_typescript)]
 pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> Result<JsValue, JsValue> {
-    let callback = match query.as_string() {
+    let callback = match super::text(&query) {
         Some(query) => Callback::parse(&query)?,
         None if query.is_undefined() => history::page_callback()?,
         None => return Err(Error::InvalidOption("query").into()),
@@ -132,7 +139,7 @@ pub fn record_callback_and_clean_address(query: JsValue, clean_url: JsValue) -> 
     if clean_url.as_bool() != Some(false) {
         history::clean_address(&callback.to_query(), record.link.redirect_url.fragment());
     }
-    let out = object(&[("result", result.into())]);
+    let out = bare_object(&[("result", result.into())]);
     if record.undelivered().is_some() {
         set(&out, "post", post(record));
     }
@@ -152,7 +159,7 @@ pub fn record_answer(reserved: JsValue, reply: JsValue) -> Result<JsValue, JsVal
     };
     let verdict = verdict(reply);
     let stores = Stores::open();
-    let kept = flow::record_answer(&stores.ledger(), &reserved, verdict, now_ms());
+    let (verdict, kept) = flow::record_answer(&stores.ledger(), &reserved, verdict, now_ms());
     match verdict {
         Verdict::Rejected(status) => Err(Error::BackendRejected(status).into()),
         verdict => {
@@ -183,7 +190,8 @@ fn set_outcome(target: &Object, verdict: Verdict, copies: Copies) {
 /// serialised by the browser. The nonce is also the POST's `Idempotency-Key`: one grant, one key.
 fn post(record: &Record) -> JsValue {
     let link = &record.link;
-    let body = object(&[
+    // Without a prototype, so that a polluted `Object.prototype.toJSON` cannot replace the body.
+    let body = bare_object(&[
         ("appid", link.appid.as_str().into()),
         (
             "openid",

@@ -7,7 +7,7 @@
 
 use crate::prelude::*;
 use js_sys::{Object, Reflect};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{Error, Result};
 use crate::wechat::callback::Callback;
@@ -43,19 +43,25 @@ pub fn page_callback() -> Result<Callback> {
 /// The marker a cleaning left in this history entry's state, if any.
 fn marker() -> Option<String> {
     let state = web_sys::window()?.history().ok()?.state().ok()?;
-    Reflect::get(&state, &MARKER.into()).ok()?.as_string()
+    // An own data property only: not one inherited from a polluted prototype, nor a getter.
+    let own = Reflect::get_own_property_descriptor::<JsValue>(state.dyn_ref()?, &MARKER.into()).ok()?;
+    super::text(&Reflect::get(own.dyn_ref()?, &"value".into()).ok()?)
 }
 
 /// Removes WeChat's parameters from the address, restores `fragment` (the redirect URL's, which WeChat is
 /// reported to mangle), and marks the history entry with `callback` (a verified callback's query). Does nothing
-/// on an address without WeChat's parameters. Best effort: a page whose history refuses still has its outcome
-/// and the memo.
+/// on an address without WeChat's parameters, or with another callback than `callback` (a `query` passed by hand
+/// while the address holds a callback of its own, which must stay there to be handled). Best effort: a page whose
+/// history refuses still has its outcome and the memo.
 pub fn clean_address(callback: &str, fragment: Option<&str>) {
     let Some(window) = web_sys::window() else { return };
     let location = window.location();
     let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
         return;
     };
+    if !Callback::parse(&search).is_ok_and(|here| here.to_query() == callback) {
+        return;
+    }
     let Some(url) = landing::cleaned(&path, &search, fragment) else {
         return;
     };

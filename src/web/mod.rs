@@ -106,7 +106,7 @@ fn authorize_url(options: &Options) -> Result<Option<crate::HttpUrl>> {
 /// Parses a callback query string (or a whole URL). Pure: checks form, not authenticity.
 #[wasm_bindgen(js_name = parseCallback, unchecked_return_type = "CallbackParams")]
 pub fn parse_callback(#[wasm_bindgen(unchecked_param_type = "string")] query: JsValue) -> Result<JsValue, JsValue> {
-    let cb = Callback::parse(&query.as_string().ok_or(Error::InvalidOption("query"))?)?;
+    let cb = Callback::parse(&text(&query).ok_or(Error::InvalidOption("query"))?)?;
     let out = object(&[("action", cb.answer.action().into())]);
     if let Answer::Confirm(openid) = &cb.answer {
         set(&out, "openid", openid.as_str().into());
@@ -141,7 +141,7 @@ fn user_agent_or_own(value: JsValue) -> Result<String> {
     if value.is_undefined() || value.is_null() {
         return Ok(user_agent());
     }
-    value.as_string().ok_or(Error::InvalidOption("userAgent"))
+    text(&value).ok_or(Error::InvalidOption("userAgent"))
 }
 
 fn user_agent() -> String {
@@ -150,12 +150,32 @@ fn user_agent() -> String {
         .unwrap_or_default()
 }
 
+/// The longest string an export reads, in UTF-16 units: far above anything WeChat or a page sends (URLs are refused
+/// by servers well before this), and checked before the string is copied into the module, so a hostile 200 MB value
+/// costs one length read rather than seconds of copying.
+pub(crate) const MAX_TEXT: u32 = 16 * 1024;
+
+/// `value` as a string of at most [`MAX_TEXT`] units; `None` for anything else.
+pub(crate) fn text(value: &JsValue) -> Option<String> {
+    let string: &js_sys::JsString = value.dyn_ref()?;
+    (string.length() <= MAX_TEXT).then(|| string.into())
+}
+
 pub(crate) fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
 pub(crate) fn object(fields: &[(&str, JsValue)]) -> Object {
-    let out = Object::new();
+    fill(Object::new(), fields)
+}
+
+/// An object without a prototype, for what crosses to `js/delivery.js` or into `JSON.stringify`: a field it lacks
+/// reads as `undefined` there even when a page polluted `Object.prototype`.
+pub(crate) fn bare_object(fields: &[(&str, JsValue)]) -> Object {
+    fill(Object::create(JsValue::NULL.unchecked_ref()), fields)
+}
+
+fn fill(out: Object, fields: &[(&str, JsValue)]) -> Object {
     for (name, value) in fields {
         set(&out, name, value.clone());
     }

@@ -9,7 +9,7 @@
 
 use crate::prelude::*;
 use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{Error, Result};
 use crate::http_url::HttpUrl;
@@ -29,9 +29,16 @@ impl Options {
         }
     }
 
-    /// The field, `None` when absent; `error` when reading it throws.
+    /// The field, `None` when absent; `error` when reading it throws. Only the object's own properties count: a
+    /// field inherited from a polluted `Object.prototype` is absent, as hardened libraries read options.
     fn get(&self, name: &str, error: Error) -> Result<Option<JsValue>> {
-        let value = Reflect::get(&self.0, &JsValue::from_str(name)).map_err(|_| error)?;
+        let key = JsValue::from_str(name);
+        let own =
+            Reflect::get_own_property_descriptor::<JsValue>(self.0.unchecked_ref(), &key).map_err(|_| error.clone())?;
+        if own.is_undefined() {
+            return Ok(None);
+        }
+        let value = Reflect::get(&self.0, &key).map_err(|_| error)?;
         Ok((!value.is_undefined() && !value.is_null()).then_some(value))
     }
 
@@ -43,7 +50,7 @@ impl Options {
     /// A string field that may be absent.
     pub fn opt_string(&self, name: &str, error: Error) -> Result<Option<String>> {
         self.get(name, error.clone())?
-            .map(|value| value.as_string().ok_or(error))
+            .map(|value| super::text(&value).ok_or(error))
             .transpose()
     }
 
