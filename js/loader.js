@@ -31,3 +31,50 @@ export function unavailable(url, cause) {
     { name: 'SubscribeError', code: 'wasm_unavailable' },
   );
 }
+
+/**
+ * Runs the module so that page code cannot kill it: `start(instance)` finishes wasm-bindgen's set-up (`finalize`)
+ * with guarded exports, and `api(f)` wraps one of the glue's functions.
+ * - Page code can throw through the module (a getter, an iterator, a stack at its limit): the wasm frames it unwinds
+ *   never pop their shadow stack, and after a few hundred such throws every call would fail. Each export puts the
+ *   stack pointer (`sp`, exported by scripts/wasm-post.mjs) back when an exception leaves it.
+ * - A stack overflow can stop wasm code anywhere, even halfway through setting up one of its globals, and a trap
+ *   means the instance's state can no longer be trusted: after either, the next call runs on a fresh instance of
+ *   the same compiled module. The browser's storage and history hold the package's state; nothing is lost.
+ */
+export function keeper(module, imports, finalize) {
+  let broken = false;
+  const guarded = (exports) => {
+    const sp = exports.sp;
+    const out = {};
+    for (const [name, value] of Object.entries(exports)) {
+      out[name] =
+        typeof value === 'function'
+          ? (...args) => {
+              const saved = sp.value;
+              try {
+                return value(...args);
+              } catch (error) {
+                sp.value = saved;
+                if (error instanceof RangeError || error instanceof WebAssembly.RuntimeError) broken = true;
+                throw error;
+              }
+            }
+          : value;
+    }
+    return out;
+  };
+  const start = (instance) => finalize({ exports: guarded(instance.exports) }, module);
+  return {
+    start,
+    api:
+      (f) =>
+      (...args) => {
+        if (broken) {
+          broken = false;
+          start(new WebAssembly.Instance(module, imports()));
+        }
+        return f(...args);
+      },
+  };
+}

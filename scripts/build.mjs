@@ -9,7 +9,7 @@ import * as esbuild from 'esbuild';
 import { coreExports } from './core-exports.mjs';
 import { writePackageReadmes } from './package-readme.mjs';
 import { shippedSizes } from './size.mjs';
-import { dropClosureShims, emit, optimize, readWasm, renameBindings } from './wasm-post.mjs';
+import { dropClosureShims, emit, exportStackPointer, optimize, readWasm, renameBindings } from './wasm-post.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = join(root, 'pkg');
@@ -69,20 +69,22 @@ const IMPORT_MODULE = './wx_subscribemsg_bg.js';
 if (!glue.includes(`"${IMPORT_MODULE}": import0`)) {
   throw new Error(`wasm-bindgen glue changed shape: no "${IMPORT_MODULE}" import object`);
 }
-const entrySource = `import { __wbg_get_imports, __wbg_finalize_init, ${CORE.join(', ')} } from './wx_subscribemsg.js';
+const raw = (name) => `${name}_`;
+const entrySource = `import { __wbg_get_imports, __wbg_finalize_init, ${[...CORE, ...browser.functions].map((n) => `${n} as ${raw(n)}`).join(', ')} } from './wx_subscribemsg.js';
 import { delivery } from '../js/delivery.js';
-import { instantiate, unavailable } from '../js/loader.js';
-
-export { ${browser.functions.join(', ')} } from './wx_subscribemsg.js';
-export const { handleCallback, retryDeliveries } = delivery({ ${CORE.join(', ')} });
+import { instantiate, keeper, unavailable } from '../js/loader.js';
 
 const url = new URL('./wx_subscribemsg_bg.wasm', import.meta.url);
+let kept;
 try {
   const { instance, module } = await instantiate(url, __wbg_get_imports());
-  __wbg_finalize_init(instance, module);
+  kept = keeper(module, __wbg_get_imports, __wbg_finalize_init);
+  kept.start(instance);
 } catch (cause) {
   throw unavailable(url, cause);
 }
+${browser.functions.map((n) => `export const ${n} = kept.api(${raw(n)});`).join('\n')}
+export const { handleCallback, retryDeliveries } = delivery({ ${CORE.map((n) => `${n}: kept.api(${raw(n)})`).join(', ')} });
 `;
 // wasm-bindgen's glue keeps these two private; the entry calls them in place of its loader (__wbg_init and
 // friends), which esbuild then leaves out. esbuild fails the build if the glue no longer declares them.
@@ -123,6 +125,7 @@ delete mangled[IMPORT_MODULE];
 const wasmFile = join(pkg, 'wx_subscribemsg_bg.wasm');
 const wasm = readWasm(readFileSync(wasmFile));
 const emptied = dropClosureShims(wasm);
+exportStackPointer(wasm, 'sp');
 renameBindings(wasm, mangled, IMPORT_MODULE, newImportModule);
 optimize(wasm);
 writeFileSync(wasmFile, emit(wasm));

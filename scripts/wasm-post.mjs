@@ -71,6 +71,25 @@ export function dropClosureShims(module) {
   return dead.length;
 }
 
+/**
+ * Exports the shadow stack pointer (the `__stack_pointer` global the linker names) as `name`, for the entry's guard
+ * (js/loader.js): a JS exception thrown through wasm frames (a page's getter, iterator or full stack) skips the code
+ * that pops those frames, and without the guard putting the pointer back a page that does so some hundreds of times
+ * exhausts the module's stack for good. Needs the name section.
+ */
+export function exportStackPointer(module, name) {
+  for (let i = 0; i < module.getNumGlobals(); i++) {
+    const global = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
+    if (global.name !== '__stack_pointer') continue;
+    if (!global.mutable || global.type !== binaryen.i32 || global.module) {
+      throw new Error('__stack_pointer is not a mutable i32 of the module: the toolchain changed, check this step');
+    }
+    module.addGlobalExport(global.name, name);
+    return;
+  }
+  throw new Error('no __stack_pointer global: wasm-bindgen must keep the name section');
+}
+
 /** wasm-opt -Oz, then the name and producers sections dropped. */
 export function optimize(module) {
   binaryen.setOptimizeLevel(2);

@@ -160,3 +160,108 @@ test('Chromium: every export of index.js, every kind of value', async () => {
     await page.close();
   }
 });
+
+/**
+ * Page code throwing through the module: `exceptions` throws from the browser objects the exports call into (the
+ * URLSearchParams iterator, URL getters, URLSearchParams.append, navigator.userAgent), and `overflows` stack overflows
+ * hit calls of every export at the edge of the JS stack (so some stop wasm code midway); then the whole flow runs.
+ * Written as one function so that its source runs unchanged in a page.
+ */
+async function survive(module, { exceptions, overflows }) {
+  const hostile = () => {
+    throw new Error('hostile page code');
+  };
+  const query = '?openid=o1&template_id=T&action=confirm&scene=1&reserved=r1';
+  const link = { appid: 'wxaba38c7f163da69b', scene: 1, templateId: 'T', redirectUrl: `${location.origin}/cb` };
+  const sabotage = [
+    [URLSearchParams.prototype, Symbol.iterator, () => module.parseCallback(query)],
+    [URLSearchParams.prototype, 'append', () => module.buildLink({ ...link, reserved: 'r1' })],
+    [URL.prototype, 'href', () => module.authorize(link)],
+    [Navigator.prototype, 'userAgent', () => module.isWeChat()],
+  ];
+  const counts = { thrown: 0, overflows: 0, other: [] };
+  for (let i = 0; counts.thrown < exceptions; i++) {
+    const [target, key, call] = sabotage[i % sabotage.length];
+    const own = Object.getOwnPropertyDescriptor(target, key);
+    Object.defineProperty(target, key, { ...own, ...(own.get ? { get: hostile } : { value: hostile }) });
+    try {
+      call();
+    } catch (error) {
+      if (error?.name !== 'SubscribeError') counts.thrown += 1;
+    } finally {
+      Object.defineProperty(target, key, own);
+    }
+  }
+  const calls = [
+    () => module.isWeChat('MicroMessenger/8.0'),
+    () => module.weChatVersion('MicroMessenger/8.0'),
+    () => module.parseCallback(query),
+    () => module.buildLink({ ...link, reserved: 'r1' }),
+    () => module.authorize(link),
+    () => module.handleCallback({ grantEndpoint: '/g', query: '?x=1' }).catch(() => {}),
+    () => module.retryDeliveries({ grantEndpoint: '/g', fetch: () => Promise.reject(new Error('offline')) }),
+  ];
+  let turn = 0;
+  let calm = false;
+  // Down to the stack's edge, then, on the way back up, one export after another until one no longer overflows.
+  const dive = (depth) => {
+    try {
+      dive(depth + 1);
+    } catch {}
+    while (!calm) {
+      try {
+        calls[turn++ % calls.length]();
+        calm = true;
+      } catch (error) {
+        if (error instanceof RangeError) counts.overflows += 1;
+        else if (counts.other.length < 5) counts.other.push(String(error));
+        return;
+      }
+    }
+  };
+  while (counts.overflows < overflows) {
+    calm = false;
+    dive(0);
+  }
+  sessionStorage.clear();
+  localStorage.clear();
+  // The flow, as a page runs it.
+  const consent = new URL(module.authorize(link));
+  const reserved = consent.searchParams.get('reserved');
+  const callback = `?openid=oUser_1&template_id=T&action=confirm&scene=1&reserved=${reserved}`;
+  const posts = [];
+  const result = await module.handleCallback({
+    grantEndpoint: '/api/grants',
+    query: callback,
+    cleanUrl: false,
+    fetch: async (url, init) => {
+      posts.push(init.body);
+      return new Response(null, { status: 201 });
+    },
+  });
+  return { counts, result, posts: posts.length };
+}
+
+test('Chromium: the module survives 100,000 exceptions and 10,000 stack overflows thrown through it', async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${server.address().port}/pkg/package.json`);
+    const outcome = await page.evaluate(
+      async ([source]) => {
+        const module = await import('/pkg/index.js');
+        // eslint-disable-next-line no-new-func
+        const run = new Function(`return (${source})`)();
+        return run(module, { exceptions: 100_000, overflows: 10_000 });
+      },
+      [survive.toString()],
+    );
+    assert.equal(outcome.counts.thrown, 100_000);
+    assert.ok(outcome.counts.overflows >= 10_000, JSON.stringify(outcome.counts));
+    assert.deepEqual(outcome.counts.other, [], "only the page's own errors and stack overflows came out");
+    assert.equal(outcome.result.status, 'granted');
+    assert.equal(outcome.result.delivered, true);
+    assert.equal(outcome.posts, 1);
+  } finally {
+    await page.close();
+  }
+});
