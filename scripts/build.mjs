@@ -186,6 +186,10 @@ Object.assign(manifest, {
   files: [...files],
   // Importing initialises the wasm: a bundler must keep the entry modules.
   sideEffects: ['./index.js', './node.js', './snippets/*'],
+  // The PostgreSQL grant store (server/pg-store.js) uses the `pg` client the site passes in; the package never
+  // imports it, and sites on the file store need none.
+  peerDependencies: { pg: '>=8.11' },
+  peerDependenciesMeta: { pg: { optional: true } },
 });
 writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
 // wasm-pack copied the whole repository README: the package gets the user guide instead, in English and Chinese.
