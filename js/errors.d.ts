@@ -30,7 +30,14 @@ export type CoreErrorCode =
   | 'invalid_content'
   | 'invalid_color'
   | 'invalid_url'
-  | 'invalid_miniprogram';
+  | 'invalid_miniprogram'
+  | 'invalid_grant'
+  | 'invalid_body'
+  | 'key_mismatch'
+  | 'appid_mismatch'
+  | 'template_not_accepted'
+  | 'store_unavailable'
+  | 'store_locked';
 
 /** What every function of this package throws or rejects with: switch on `code`, show `message`. */
 export interface SubscribeError extends Error {

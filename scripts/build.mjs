@@ -46,7 +46,9 @@ const browser = declared(join(pkg, 'wx_subscribemsg.d.ts'));
 const server = declared(join(pkg, 'node', 'wx_subscribemsg.d.ts'));
 // The Node entry has what works without a browser page, plus the server side of Step 2.
 const pageOnly = new Set(['authorize']);
-server.functions = server.functions.filter((name) => !pageOnly.has(name));
+// The package's own server code (js/server/) calls these; they are not part of the entry's API.
+const serverInternal = new Set(['storeError', 'checkGrant']);
+server.functions = server.functions.filter((name) => !pageOnly.has(name) && !serverInternal.has(name));
 const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}';\n`;
 
 // The entry is one minified module (esbuild): wasm-bindgen's glue, the asynchronous delivery (js/delivery.js) bound
