@@ -40,13 +40,18 @@ function alive(pid) {
   }
 }
 
+/** The lock files this process holds: a second open of one in the same process is refused too. */
+const held = new Set();
+
 /**
  * Takes `<file>.lock`: created exclusively (O_EXCL) with our pid. A lock whose process is dead (a crash) is taken
- * over; one held by a live process — this one included, for a second open in the same process — is refused.
+ * over, and so is one naming our own pid that this process does not hold: a container restarted after a crash
+ * gives its server the same pid (often 1) again. One held by another live process, or by this one, is refused.
  * @param {string} lockFile
  * @param {string} file
  */
 async function takeLock(lockFile, file) {
+  if (held.has(lockFile)) throw locked(file, process.pid);
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
       const handle = await fs.open(lockFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
@@ -56,6 +61,7 @@ async function takeLock(lockFile, file) {
       } finally {
         await handle.close();
       }
+      held.add(lockFile);
       return;
     } catch (error) {
       if (errno(error) !== 'EEXIST') throw unavailable(`cannot create ${lockFile}`, error);
@@ -63,7 +69,7 @@ async function takeLock(lockFile, file) {
     const text = await fs.readFile(lockFile, 'utf8').catch(() => '');
     const pid = Number.parseInt(text, 10);
     // A lock still being written (empty) belongs to a process starting right now.
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw locked(file, pid);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw locked(file, pid);
     if (!text) throw locked(file, 0);
     // Stale: its process died without closing. Two processes taking it over at the same instant would both
     // unlink; O_EXCL then lets only one create it.
@@ -87,6 +93,7 @@ export async function openFileStore(path) {
   try {
     return await openLog(path, lockFile);
   } catch (error) {
+    held.delete(lockFile);
     await fs.unlink(lockFile).catch(() => {});
     throw error;
   }
@@ -123,10 +130,59 @@ async function openLog(path, lockFile) {
     rows.set(row.reserved, row);
     sequence = Math.max(sequence, row.sequence);
   });
+  if (lines.length > COMPACT_AFTER && lines.length > 2 * rows.size) {
+    text = await compact(path, rows);
+  }
+  return openForAppending(path, lockFile, text, text.lastIndexOf('\n') + 1, rows, sequence);
+}
+
+/** A log with more lines than this, and more than two per grant, is rewritten with one line per grant on open. */
+const COMPACT_AFTER = 1000;
+
+/**
+ * Rewrites the log with each grant's last record only: written to a temporary file, fsynced, renamed over the log
+ * and the directory fsynced, so a crash leaves either the old log or the new one, never a mix.
+ * @param {string} path
+ * @param {Map<string, Row>} rows
+ * @returns {Promise<string>} the new log's text
+ */
+async function compact(path, rows) {
+  const text = [...rows.values()]
+    .sort((a, b) => a.sequence - b.sequence)
+    .map((row) => `${JSON.stringify(row)}\n`)
+    .join('');
+  const temporary = `${path}.compacting`;
+  try {
+    const handle = await fs.open(temporary, 'w');
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temporary, path);
+    const dir = await fs.open(dirname(path), 'r');
+    await dir.sync().finally(() => dir.close());
+  } catch (error) {
+    throw unavailable(`cannot compact ${path}`, error);
+  }
+  return text;
+}
+
+/**
+ * @param {string} path
+ * @param {string} lockFile
+ * @param {string} text the log as read
+ * @param {number} end where its last complete line ends
+ * @param {Map<string, Row>} rows
+ * @param {number} sequence
+ * @returns {Promise<GrantStore>}
+ */
+async function openForAppending(path, lockFile, text, end, rows, sequence) {
   let handle;
   try {
     handle = await fs.open(path, 'a');
-    let size = Buffer.byteLength(text.slice(0, end));
+    const size = Buffer.byteLength(text.slice(0, end));
     if (size !== Buffer.byteLength(text)) {
       await handle.truncate(size);
       await handle.sync();
@@ -366,6 +422,7 @@ function fileStore(path, lockFile, handle, rows, sequence, size) {
         // Only our own lock: never one a later owner took over.
         const text = await fs.readFile(lockFile, 'utf8').catch(() => '');
         if (Number.parseInt(text, 10) === process.pid) await fs.unlink(lockFile).catch(() => {});
+        held.delete(lockFile);
       });
       closed = true;
       queue = done;
