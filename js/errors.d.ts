@@ -30,10 +30,20 @@ export type CoreErrorCode =
   | 'invalid_content'
   | 'invalid_color'
   | 'invalid_url'
-  | 'invalid_miniprogram';
+  | 'invalid_miniprogram'
+  | 'invalid_grant'
+  | 'invalid_body'
+  | 'key_mismatch'
+  | 'appid_mismatch'
+  | 'template_not_accepted'
+  | 'store_unavailable'
+  | 'store_locked';
 
 /** What every function of this package throws or rejects with: switch on `code`, show `message`. */
 export interface SubscribeError extends Error {
   name: 'SubscribeError';
   code: SubscribeErrorCode;
+  /** With code 'invalid_grant' (parseGrant): every problem of the grant, each with its field ('appid', 'openid',
+   * 'template_id', 'scene', 'reserved', 'Idempotency-Key' or 'body') and its own code and message. */
+  problems?: { field: string; code: SubscribeErrorCode; message: string }[];
 }
