@@ -9,8 +9,10 @@ import { gzipSync } from 'node:zlib';
 export const GOAL_GZIP = 28 * 1024;
 
 /** What the size test enforces: today's size and a little room, so nothing grows unseen. Lower it whenever a
- * change shrinks the module. */
-export const LIMIT_GZIP = 30_208;
+ * change shrinks the module. Raised from 30,208 for the hostile-page hardening of issue 17 (own properties only,
+ * strings capped before they are copied, a module that survives exceptions and stack overflows: about +600 B),
+ * measured in README "Size"; the cold-start study of issue 18 found that bytes do not drive the first calls. */
+export const LIMIT_GZIP = 30_720;
 
 /** The files a page loads: the entry (wasm-bindgen's glue and the init call) and the module. */
 export const SHIPPED = ['index.js', 'wx_subscribemsg_bg.wasm'];

@@ -62,22 +62,39 @@ impl Detail for UrlProblem {
     }
 }
 
-/// The table: `Variant(payload: Type) => "code", "message"`, where the payload's detail replaces `{}`.
+/// The table: `Variant(payload: Type) => "code", "message"`, where the payload's detail replaces `{}`. The variants
+/// in `page { … }` exist in every build; those in `server { … }` only where a server runs (natively, and in the Node build's wasm: feature `backend`), so
+/// the browser's module carries none of their messages.
 macro_rules! errors {
-    ($(
-        $(#[doc = $doc:literal])*
-        $variant:ident $(($field:ident: $payload:ty))? => $code:literal, $message:literal;
-    )*) => {
+    (
+        page {
+            $(
+                $(#[doc = $doc:literal])*
+                $variant:ident $(($field:ident: $payload:ty))? => $code:literal, $message:literal;
+            )*
+        }
+        server {
+            $(
+                $(#[doc = $sdoc:literal])*
+                $svariant:ident $(($sfield:ident: $spayload:ty))? => $scode:literal, $smessage:literal;
+            )*
+        }
+    ) => {
         /// Everything that can go wrong, one variant per stable code.
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[non_exhaustive]
         pub enum Error {
             $($(#[doc = $doc])* $variant $(($payload))?,)*
+            $(
+                $(#[doc = $sdoc])*
+                #[cfg(any(not(target_arch = "wasm32"), feature = "backend"))]
+                $svariant $(($spayload))?,
+            )*
         }
 
         impl Error {
-            /// Every code, in the order of the table.
-            pub const CODES: &'static [&'static str] = &[$($code),*];
+            /// Every code, in the order of the table (the server's too, in every build).
+            pub const CODES: &'static [&'static str] = &[$($code,)* $($scode,)*];
 
             /// The stable snake_case code.
             ///
@@ -87,6 +104,10 @@ macro_rules! errors {
             pub fn code(&self) -> &'static str {
                 match self {
                     $(Error::$variant { .. } => $code,)*
+                    $(
+                        #[cfg(any(not(target_arch = "wasm32"), feature = "backend"))]
+                        Error::$svariant { .. } => $scode,
+                    )*
                 }
             }
 
@@ -96,6 +117,10 @@ macro_rules! errors {
             pub fn message(&self) -> Cow<'static, str> {
                 let (template, detail): (&'static str, Option<Cow<'static, str>>) = match self {
                     $(Error::$variant $(($field))? => ($message, None $(.or(Some(Detail::detail($field))))?),)*
+                    $(
+                        #[cfg(any(not(target_arch = "wasm32"), feature = "backend"))]
+                        Error::$svariant $(($sfield))? => ($smessage, None $(.or(Some(Detail::detail($sfield))))?),
+                    )*
                 };
                 match (template.split_once('{'), detail) {
                     (Some((before, after)), Some(detail)) => {
@@ -109,6 +134,7 @@ macro_rules! errors {
 }
 
 errors! {
+    page {
     /// The AppID is not `wx` followed by 16 hex digits.
     InvalidAppid => "invalid_appid", "appid must be the Service Account's AppID: 'wx' and 16 hex digits";
     /// The scene is not an integer in 0..=10000.
@@ -147,6 +173,10 @@ errors! {
     BackendRejected(status: u16) => "backend_rejected", "the grant endpoint refused with HTTP {}; not retried: check its URL, headers, credentials";
     /// Not an openid (1..=64 of `[A-Za-z0-9_-]`).
     InvalidOpenid => "invalid_openid", "openid must be the openid the callback gave: 1 to 64 of A-Z a-z 0-9 _ -";
+    }
+
+    server {
+    // ==== Step 2: the message (src/wechat/send.rs) ====
     /// The message title is blank, longer than 15 characters, or has control characters.
     InvalidTitle => "invalid_title", "title must be 1 to 15 characters, not blank, without control characters";
     /// The message content is blank, longer than 200 characters, or has control characters.
@@ -180,6 +210,7 @@ errors! {
     // ==== The server sending messages (src/server/outcome.rs, src/server/token.rs, js/server/ token and sender) ====
 
     // ==== end of the sending side ====
+    }
 }
 
 /// The crate's result type.

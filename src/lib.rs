@@ -42,7 +42,9 @@ pub mod whatwg;
 pub mod wechat;
 // The page's subscriptions, from the link to the delivered grant: records, storage, the flow, the backend's verdict.
 pub mod subscription;
-// The server's decisions: a posted grant, a send's outcome, the access_token.
+// The server's decisions: a posted grant, a send's outcome, the access_token. Like Step 2's request and errcodes, only
+// where a server runs: natively and in the Node build's wasm, never in the browser's module.
+#[cfg(any(not(target_arch = "wasm32"), feature = "backend"))]
 pub mod server;
 // How the module runs in wasm: its allocator and its panic.
 mod runtime;

@@ -3,11 +3,13 @@
 //! nonce, and Step 2's send request and errcodes. Nothing here is stored or decided about a particular user.
 
 pub mod callback;
+#[cfg(any(not(target_arch = "wasm32"), feature = "backend"))]
 pub mod errcode;
 pub mod landing;
 pub mod link;
 pub mod nonce;
 pub mod params;
+#[cfg(any(not(target_arch = "wasm32"), feature = "backend"))]
 pub mod send;
 pub mod ua;
 #[cfg(test)]
