@@ -70,9 +70,10 @@ export function keeper(module, imports, finalize) {
     api:
       (f) =>
       (...args) => {
+        // Made at whatever depth the page calls from: a stack overflow halfway leaves `broken` set for the next call.
         if (broken) {
-          broken = false;
           start(new WebAssembly.Instance(module, imports()));
+          broken = false;
         }
         return f(...args);
       },
