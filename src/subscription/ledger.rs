@@ -92,21 +92,31 @@ impl<'a> Ledger<'a> {
     pub fn insert(&self, record: &Record, now_ms: u64) -> Result<Copies> {
         let key = Self::key(&record.link.reserved);
         let value = record.encode();
-        let insert = |store: &dyn Store| {
-            let mut evictable = evictable(store, now_ms, &key);
+        let insert = |store: &dyn Store, mine: &dyn Fn(&str) -> bool| {
+            let mut evictable = evictable(store, now_ms, &key, mine);
             let over = (evictable.len() + 1).saturating_sub(KEEP);
             for old in evictable.drain(..over) {
                 let _ = store.remove(&old);
             }
-            write(store, &key, &value, || evictable)
+            write(store, &key, &value, &mut evictable.into_iter())
         };
-        if !insert(self.session) {
+        // The shared copy first, while this tab's sessionStorage still holds what it is about to let go of: the
+        // same records then leave both areas.
+        let local = self.local.is_some_and(|local| insert(local, &|key| self.is_mine(key)));
+        if !insert(self.session, &|_| true) {
+            if let Some(local) = self.local {
+                let _ = local.remove(&key);
+            }
             return Err(Error::StorageUnavailable);
         }
-        Ok(Copies {
-            session: true,
-            local: self.local.is_some_and(insert),
-        })
+        Ok(Copies { session: true, local })
+    }
+
+    /// True when this tab keeps the record under `key` in its own sessionStorage. Of the shared copies, only these
+    /// (and closed ones) may be evicted by count: another tab's pending or cancelled record, as seen from here, may
+    /// already be an undelivered grant in that tab, written a moment ago and not yet visible to this renderer.
+    fn is_mine(&self, key: &str) -> bool {
+        self.session.get(key).ok().flatten().is_some()
     }
 
     /// Writes a record's new state to both stores. A store that refuses (full) gets room made in it as
@@ -115,13 +125,12 @@ impl<'a> Ledger<'a> {
     pub fn save(&self, record: &Record, now_ms: u64) -> Copies {
         let key = Self::key(&record.link.reserved);
         let value = record.encode();
-        let mut kept = self
-            .stores()
-            .map(|store| write(store, &key, &value, || evictable(store, now_ms, &key)));
-        Copies {
-            session: kept.next().unwrap_or(false),
-            local: kept.next().unwrap_or(false),
-        }
+        // The shared copy first: which of its records this tab may evict depends on what its sessionStorage holds.
+        let local = self
+            .local
+            .is_some_and(|local| write_or_make_room(local, &key, &value, now_ms, &|key| self.is_mine(key)));
+        let session = write_or_make_room(self.session, &key, &value, now_ms, &|_| true);
+        Copies { session, local }
     }
 
     /// Every grant still owed to the backend, from either store, once each (the copy further along wins, so a
@@ -172,8 +181,9 @@ fn own_entry(store: &dyn Store, key: String) -> Option<Entry> {
 }
 
 /// Deletes this format's stale and corrupt records from `store` and lists the keys of the others that may be
-/// evicted, first to go first (see [`Ledger::insert`]); never `except`, never an undelivered grant.
-fn evictable(store: &dyn Store, now_ms: u64, except: &str) -> Vec<String> {
+/// evicted, first to go first (see [`Ledger::insert`]): closed records, and pending or cancelled ones that are
+/// `mine`; never `except`, never an undelivered grant.
+fn evictable(store: &dyn Store, now_ms: u64, except: &str, mine: &dyn Fn(&str) -> bool) -> Vec<String> {
     let Ok(keys) = store.keys() else { return Vec::new() };
     // Each with its place in the order: the rank above the creation time (which fits in 56 bits until 4254).
     let mut candidates: Vec<(u64, String)> = Vec::new();
@@ -191,9 +201,11 @@ fn evictable(store: &dyn Store, now_ms: u64, except: &str) -> Vec<String> {
             continue;
         };
         let rank: u64 = match record.state {
+            State::Delivered(_) | State::Rejected(_) => 0,
+            _ if !mine(&key) => continue,
             State::Pending if now_ms < record.expires_ms => 2,
             State::Pending => 1,
-            _ => 0,
+            State::Cancelled | State::Allowed(_) => 0,
         };
         let order = rank << 56 | record.created_ms.min((1 << 56) - 1);
         // Kept in order as they come: an insertion is far smaller in wasm than a general sort.
@@ -203,13 +215,12 @@ fn evictable(store: &dyn Store, now_ms: u64, except: &str) -> Vec<String> {
     candidates.into_iter().map(|(_, key)| key).collect()
 }
 
-/// Writes `value` under `key`; while the store refuses (full), evicts the next of `evictable()` (listed only
-/// then) and tries again.
-fn write(store: &dyn Store, key: &str, value: &str, evictable: impl FnOnce() -> Vec<String>) -> bool {
+/// Writes `value` under `key`; while the store refuses (full), evicts the next of `evictable` and tries again.
+fn write(store: &dyn Store, key: &str, value: &str, evictable: &mut dyn Iterator<Item = String>) -> bool {
     if store.set(key, value).is_ok() {
         return true;
     }
-    for old in evictable() {
+    for old in evictable {
         if store.remove(&old).is_err() {
             return false;
         }
@@ -218,6 +229,11 @@ fn write(store: &dyn Store, key: &str, value: &str, evictable: impl FnOnce() -> 
         }
     }
     false
+}
+
+/// Writes `value` under `key` as [`write`] does, the eviction list made only if the store refuses.
+fn write_or_make_room(store: &dyn Store, key: &str, value: &str, now_ms: u64, mine: &dyn Fn(&str) -> bool) -> bool {
+    store.set(key, value).is_ok() || write(store, key, value, &mut evictable(store, now_ms, key, mine).into_iter())
 }
 
 #[cfg(test)]
@@ -512,5 +528,39 @@ mod tests {
         let mut expected: Vec<String> = undelivered.into_iter().filter(|k| k != "wxsub:damaged").collect();
         expected.sort();
         assert_eq!(owed, expected);
+    }
+
+    /// Two tabs share localStorage, each with its own sessionStorage. What another tab wrote there and this tab only
+    /// sees a copy of, pending or cancelled, may be an undelivered grant by now: this tab never evicts it by count.
+    #[test]
+    fn the_shared_copy_keeps_another_tabs_open_records() {
+        let (mine, shared) = both();
+        let theirs = MemoryStore::default();
+        let other_tab = Ledger::new(&theirs, Some(&shared));
+        other_tab.insert(&made_at("otherp", 0, State::Pending), T0).unwrap();
+        let mut cancelled = made_at("otherc", 1, State::Pending);
+        other_tab.insert(&cancelled, T0 + 1).unwrap();
+        cancelled.state = State::Cancelled;
+        cancelled.answered_ms = Some(T0 + 2);
+        other_tab.save(&cancelled, T0 + 2);
+        other_tab.save(&made_at("otherd", 2, State::Delivered(openid())), T0 + 2);
+
+        let this_tab = Ledger::new(&mine, Some(&shared));
+        for i in 0..(3 * KEEP as u64) {
+            let name = ["n", &i.to_string()].concat();
+            this_tab
+                .insert(&made_at(&name, 100 + i, State::Pending), T0 + 100 + i)
+                .unwrap();
+        }
+        let shared_keys = keys(&shared);
+        assert!(shared_keys.contains(&"wxsub:otherp".to_owned()));
+        assert!(shared_keys.contains(&"wxsub:otherc".to_owned()));
+        assert!(
+            !shared_keys.contains(&"wxsub:otherd".to_owned()),
+            "a closed record may go"
+        );
+        // This tab's own records stay bounded in both areas: those it let go of left the shared copy too.
+        assert_eq!(keys(&mine).len(), KEEP);
+        assert_eq!(shared_keys.len(), KEEP + 2);
     }
 }
