@@ -30,7 +30,11 @@ export type CoreErrorCode =
   | 'invalid_content'
   | 'invalid_color'
   | 'invalid_url'
-  | 'invalid_miniprogram';
+  | 'invalid_miniprogram'
+  | 'token_refused'
+  | 'token_rate_limited'
+  | 'token_unavailable'
+  | 'grant_not_due';
 
 /** What every function of this package throws or rejects with: switch on `code`, show `message`. */
 export interface SubscribeError extends Error {

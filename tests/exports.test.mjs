@@ -95,12 +95,42 @@ test('Node: every export of node.js, every kind of value', async () => {
   const module = await import(`${pkgDir}node.js`);
   const report = await probe(module, CODES);
   judge(report, {
-    exports: ['buildLink', 'parseCallback', 'isWeChat', 'weChatVersion', 'buildSendRequest', 'explainErrcode'],
+    exports: [
+      'buildLink',
+      'parseCallback',
+      'isWeChat',
+      'weChatVersion',
+      'buildSendRequest',
+      'explainErrcode',
+      'decideSend',
+      'priorAttemptMayHaveReachedWeChat',
+      'readStableToken',
+      'grantNotDueError',
+    ],
     // Documented values: no user agent means the default (none under Node); an errcode number is explained.
     mustReturn: {
       isWeChat: ['undefined', 'null', "'text'"],
       weChatVersion: ['undefined', 'null', "'text'"],
       explainErrcode: ['0'],
+      grantNotDueError: [
+        'undefined',
+        'null',
+        '0',
+        '-1.5',
+        'NaN',
+        'true',
+        '5n',
+        'Symbol()',
+        "'text'",
+        "new String('MicroMessenger/8.0')",
+        '[]',
+        "[['a', 'b']]",
+        '() => {}',
+        '{}',
+        'getters that throw',
+        'a Proxy whose traps throw',
+        'a revoked Proxy',
+      ],
       buildLink: [],
       parseCallback: [],
       buildSendRequest: [],
