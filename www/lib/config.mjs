@@ -20,7 +20,8 @@ export const DEFAULTS = Object.freeze({
   DELIVERY_RETRY_DELAY_MS: '500', // the pages' retryDelayMs (the package's default)
   WX_API_BASE: '', // empty: the local send API simulator, http://HOST:PORT/wxapi
   WX_ACCESS_TOKEN: '', // empty: the simulator's token (required with another WX_API_BASE)
-  SIM_ACCESS_TOKEN: 'SIMULATED_ACCESS_TOKEN', // the only access_token the send API simulator accepts
+  SIM_ACCESS_TOKEN: 'SIMULATED_ACCESS_TOKEN', // a fixed access_token the send API simulator always accepts
+  SIM_APP_SECRET: 'SIMULATED_APP_SECRET', // the AppSecret the simulator's cgi-bin/stable_token accepts with APPID
 });
 
 const TOKEN_RE = /^[\x21-\x7e]{1,512}$/;
@@ -114,6 +115,9 @@ export function loadConfig(env = process.env) {
   const simAccessToken = get('SIM_ACCESS_TOKEN');
   if (!TOKEN_RE.test(simAccessToken))
     problems.push('SIM_ACCESS_TOKEN must be 1..512 printable ASCII characters without spaces');
+  const simAppSecret = get('SIM_APP_SECRET');
+  if (!TOKEN_RE.test(simAppSecret) || simAppSecret.length > 128)
+    problems.push('SIM_APP_SECRET must be 1..128 printable ASCII characters without spaces');
   const wxAccessToken = get('WX_ACCESS_TOKEN');
   if (wxAccessToken && !TOKEN_RE.test(wxAccessToken))
     problems.push(
@@ -154,6 +158,7 @@ export function loadConfig(env = process.env) {
     wxApiBase,
     wxAccessToken,
     simAccessToken,
+    simAppSecret,
     sources,
   };
 }
@@ -214,6 +219,7 @@ export function describeConfig(config, { url, authorizeUrl, wxApiBase }) {
         : "(the simulator's SIM_ACCESS_TOKEN)",
     ],
     ['SIM_ACCESS_TOKEN', config.simAccessToken],
+    ['SIM_APP_SECRET', `(${config.simAppSecret.length} characters, not shown)`],
   ];
   return [`wx-subscribemsg demo: ${url}`, ...rows.map(([k, v]) => `  ${k.padEnd(17)}${v}${mark(k)}`)];
 }

@@ -10,6 +10,7 @@ use super::super::options::Options;
 use crate::error::Error;
 use crate::server::outcome::{self, Attempt, SendInput};
 use crate::server::token::{self, TokenAnswer};
+use crate::{AppId, Reserved};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -188,6 +189,64 @@ pub fn grant_not_due_error(#[wasm_bindgen(unchecked_param_type = "string")] stat
         _ => "no such grant",
     };
     Error::GrantNotDue(state).into()
+}
+
+/// Checks the options of `stableTokenProvider` (`what` 'token'), `sendGrant` ('send'), `startSendWorker`
+/// ('worker') and `staticTokenProvider` ('static', `{ fn }`): the fields `what` requires must be there, and each
+/// field present must be right: `appid` (an AppID), `secret` (1 to 128 printable characters), `apiBase` (an
+/// absolute http(s) URL), `reserved`, the integers `leaseMs`, `timeoutMs`, `intervalMs`, `batch`, `concurrency`,
+/// and `fetch`, `fn`, `store`, `token`, `message` by kind. Throws the first problem (never naming the secret's
+/// value); returns nothing.
+#[wasm_bindgen(js_name = checkSendOptions)]
+pub fn check_send_options(
+    #[wasm_bindgen(unchecked_param_type = "object")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "'token' | 'send' | 'worker' | 'static'")] what: JsValue,
+) -> Result<(), JsValue> {
+    let required: &[&'static str] = match what.as_string().as_deref() {
+        Some("token") => &["appid", "secret"],
+        Some("send") => &["store", "token", "reserved", "message"],
+        Some("worker") => &["store", "token", "message"],
+        Some("static") => &["fn"],
+        _ => return Err(Error::InvalidOption("what").into()),
+    };
+    let o = Options::new(options, "options")?;
+    if let Some(appid) = o.opt_string("appid", Error::InvalidAppid)? {
+        AppId::parse(&appid)?;
+    }
+    let secret = o.opt_string("secret", Error::InvalidOption("secret"))?;
+    if secret.is_some_and(|s| !(1..=128).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_graphic())) {
+        return Err(Error::InvalidOption("secret").into());
+    }
+    if let Some(base) = o.opt_string("apiBase", Error::InvalidOption("apiBase"))? {
+        crate::HttpUrl::parse(&base).map_err(|_| Error::InvalidOption("apiBase"))?;
+    }
+    if let Some(reserved) = o.opt_string("reserved", Error::InvalidReserved)? {
+        Reserved::parse(&reserved)?;
+    }
+    o.opt_u32("leaseMs", 1, 1..=86_400_000)?;
+    o.opt_u32("timeoutMs", 1, 1..=600_000)?;
+    o.opt_u32("intervalMs", 1, 1..=3_600_000)?;
+    o.opt_u32("batch", 1, 1..=1_000)?;
+    o.opt_u32("concurrency", 1, 1..=100)?;
+    o.opt_value("fetch", Error::InvalidOption("fetch"), JsValue::is_function)?;
+    o.opt_value("store", Error::InvalidOption("store"), JsValue::is_object)?;
+    o.opt_value("token", Error::InvalidOption("token"), JsValue::is_object)?;
+    o.opt_value("message", Error::InvalidOption("message"), |v| {
+        v.is_object() || v.is_function()
+    })?;
+    o.opt_value("fn", Error::InvalidOption("fn"), JsValue::is_function)?;
+    for &name in required {
+        let missing = Error::InvalidOption(name);
+        if o.opt_value(name, missing.clone(), |_| true)?.is_none() {
+            return Err(match name {
+                "appid" => Error::InvalidAppid,
+                "reserved" => Error::InvalidReserved,
+                _ => missing,
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
