@@ -29,6 +29,10 @@
 
 use crate::errcode;
 
+/// The name a sender records when it gives a claimed grant back without sending it (its worker paused or
+/// stopped): [`prior_attempt_may_have_reached_wechat`] knows that nothing went to WeChat.
+pub const NOT_SENT: &str = "not_sent";
+
 /// Most attempts (claims) of one grant retried for transient causes before it is `blocked`.
 pub const MAX_ATTEMPTS: u32 = 10;
 /// First backoff delay; doubles with every attempt.
@@ -268,7 +272,9 @@ fn answered_without_sending(name: &str) -> bool {
     name != "no_answer"
         && name != "no_answer_newer_grant"
         && name != "sent_earlier"
-        && (name == "retries_exhausted" || errcode::by_name(name).is_some_and(|row| row.effect != Effect::Sent))
+        && (name == "retries_exhausted"
+            || name == NOT_SENT
+            || errcode::by_name(name).is_some_and(|row| row.effect != Effect::Sent))
 }
 
 #[cfg(test)]
@@ -434,6 +440,7 @@ mod tests {
             "invalid_openid",
             "retries_exhausted",
             "unknown",
+            NOT_SENT,
         ] {
             assert!(!may(2, Some(name)), "{name}");
             assert!(may(3, Some(name)), "{name}");
