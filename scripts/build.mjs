@@ -46,7 +46,9 @@ const browser = declared(join(pkg, 'wx_subscribemsg.d.ts'));
 const server = declared(join(pkg, 'node', 'wx_subscribemsg.d.ts'));
 // The Node entry has what works without a browser page, plus the server side of Step 2.
 const pageOnly = new Set(['authorize']);
-server.functions = server.functions.filter((name) => !pageOnly.has(name));
+// The package's own server code (js/server/) calls these; they are not part of the entry's API.
+const serverInternal = new Set(['storeError', 'checkGrant', 'checkSendOptions', 'grantNotDueError']);
+server.functions = server.functions.filter((name) => !pageOnly.has(name) && !serverInternal.has(name));
 const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}';\n`;
 
 // The entry is one minified module (esbuild): wasm-bindgen's glue, the asynchronous delivery (js/delivery.js) bound
@@ -186,6 +188,10 @@ Object.assign(manifest, {
   files: [...files],
   // Importing initialises the wasm: a bundler must keep the entry modules.
   sideEffects: ['./index.js', './node.js', './snippets/*'],
+  // The PostgreSQL grant store (server/pg-store.js) uses the `pg` client the site passes in; the package never
+  // imports it, and sites on the file store need none.
+  peerDependencies: { pg: '>=8.11' },
+  peerDependenciesMeta: { pg: { optional: true } },
 });
 writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
 // wasm-pack copied the whole repository README: the package gets the user guide instead, in English and Chinese.

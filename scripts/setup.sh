@@ -34,6 +34,8 @@ for need in chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver fir
   webkit2gtk-driver:/usr/bin/WebKitWebDriver xvfb:/usr/bin/Xvfb; do
   [ -x "${need#*:}" ] || missing+=("${need%%:*}")
 done
+# PostgreSQL for the server tests (tests/server/postgres.mjs starts a throwaway cluster with Debian's binaries).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian's ${missing[*]}"
   sudo_=""

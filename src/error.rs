@@ -159,6 +159,20 @@ errors! {
     InvalidMiniprogram => "invalid_miniprogram", "miniprogram.appid must be 'wx' and 16 hex digits, and pagepath a path without spaces";
 
     // ==== The server receiving grants (src/server/grant.rs, js/server/ grant endpoint and stores) ====
+    /// A POSTed grant was refused; the payload counts the problems, listed with their own codes beside the error.
+    InvalidGrant(problems: u16) => "invalid_grant", "not a grant handleCallback() sends: {} problem(s), in problems";
+    /// The request body is not a JSON object.
+    InvalidBody => "invalid_body", "the body must be a JSON object";
+    /// The `Idempotency-Key` header is absent or differs from the grant's `reserved`.
+    KeyMismatch => "key_mismatch", "Idempotency-Key must equal reserved";
+    /// The grant's AppID is not the Service Account this backend serves.
+    AppidMismatch => "appid_mismatch", "appid is not this backend's";
+    /// The grant's template is not one this backend accepts.
+    TemplateNotAccepted => "template_not_accepted", "template_id is not in templateIds";
+    /// The grant store cannot be reached, read or written; the grant endpoint answers 503 so the browser retries.
+    StoreUnavailable => "store_unavailable", "the grant store cannot be reached or written: answer 503, the browser retries";
+    /// The grant file is held by another process (one process per file).
+    StoreLocked => "store_locked", "the grant file is open in another process: use PostgreSQL for several";
 
     // ==== end of the receiving side ====
     //

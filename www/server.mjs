@@ -40,11 +40,11 @@ import { openWeChatState } from './lib/wechat-state.mjs';
  */
 export async function startServer({ env = process.env, log = console.log, pkgDir = path.join(ROOT_DIR, 'pkg') } = {}) {
   const config = loadConfig(env);
-  const store = await openGrantStore(config.dataDir);
+  const pkg = await loadNodeEntry(pkgDir, log);
+  const store = await openGrantStore(config, pkg);
   const sends = await openSendLog(config.dataDir);
   const wechat = await openWeChatState(config.dataDir);
   const faults = createFaultSwitch(config.faults);
-  const pkg = await loadNodeEntry(pkgDir, log);
   // The send API: WX_API_BASE, or this server's own simulator once its address is known.
   let apiBase = config.wxApiBase || null;
   const accessToken = config.wxAccessToken || config.simAccessToken;
@@ -69,7 +69,7 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
   });
 
   const simulator = createSimulator(config, { state: wechat, log });
-  const sink = createSink(config, { store, faults, log });
+  const sink = createSink(config, { store, faults, pkg, log });
   const sender = createSender({ grants: store, sends, pkg, apiBase: () => apiBase, accessToken, log });
   const wxapi = createApiSimulator(config, { state: wechat, log });
   const inbox = createInbox(config, { state: wechat, realApi: Boolean(config.wxApiBase), log });
@@ -132,7 +132,7 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
       resolve();
     });
   }).catch(async (err) => {
-    await Promise.all([store.close(), sends.close(), wechat.close()]);
+    await Promise.all([store?.close(), sends.close(), wechat.close()]);
     throw err;
   });
 
@@ -148,7 +148,7 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
   }
   if (!publicConfig().pkgBuilt)
     log(`warning: ${path.join(pkgDir, 'index.js')} is missing: run \`npm run build\` (npm start does it)`);
-  for (const opened of [store, sends, wechat]) {
+  for (const opened of [sends, wechat]) {
     if (opened.skipped) log(`warning: skipped ${opened.skipped} unreadable line(s) in ${opened.file}`);
   }
   if (config.wxApiBase && !config.authorizeUrl) {
@@ -164,7 +164,7 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
       server.closeIdleConnections?.();
       // A POST the fault switch holds (`hang`) would keep the server open until the client gives up.
       server.closeAllConnections?.();
-    }).then(() => Promise.all([store.close(), sends.close(), wechat.close()]));
+    }).then(() => Promise.all([store?.close(), sends.close(), wechat.close()]));
     return closing;
   };
   return { url, port, config, server, store, sends, wechat, faults, apiBase, close };

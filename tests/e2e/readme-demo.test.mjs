@@ -60,7 +60,9 @@ describe('README: the backend that sends', () => {
       assert.equal(response.status, 201);
       grants.push(reserved);
     }
-    fs.copyFileSync(path.join(server.dataDir, 'grants.jsonl'), path.join(dir, 'grants.jsonl'));
+    // The script's grants.jsonl, as the README makes it from the demo's listing (GET /api/grants).
+    const listed = (await server.sink.grants()).map((g) => `${JSON.stringify(g)}\n`).join('');
+    fs.writeFileSync(path.join(dir, 'grants.jsonl'), listed);
     env = { WX_API_BASE: `${server.url}wxapi`, WX_ACCESS_TOKEN: 'SIMULATED_ACCESS_TOKEN' };
   });
   after(async () => {

@@ -1,6 +1,6 @@
 // The server's route table and its one error body: every route answers a method it does not take with
-// 405 and the Allow header, and every JSON error of the server is { error: { code, message } }.
-// Needs no built package.
+// 405 and the Allow header, and every JSON error of the server is { error: { code, message } } (the grant
+// endpoint's invalid_grant adds its problems). The grant endpoint is the built package's (npm run build).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startInProcess } from './harness.mjs';
@@ -22,7 +22,7 @@ const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
 // [what, path, request, status, code]
 const ERRORS = [
   ['an unknown API', '/api/nope', {}, 404, 'not_found'],
-  ['a grant that is not JSON', '/api/grants', { method: 'POST', headers: json, body: '{' }, 400, 'invalid_json'],
+  ['a grant that is not JSON', '/api/grants', { method: 'POST', headers: json, body: '{' }, 400, 'invalid_grant'],
   ['a grant that is not JSON at all', '/api/grants', { method: 'POST', body: '{}' }, 415, 'unsupported_media_type'],
   [
     'a grant over 16 KiB',
@@ -36,7 +36,7 @@ const ERRORS = [
     '/api/grants',
     { method: 'POST', headers: json, body: '{}' },
     400,
-    'invalid_idempotency_key',
+    'invalid_grant',
   ],
   [
     'a fault switch that is not JSON',
@@ -120,7 +120,10 @@ describe('routes', () => {
       assert.equal(response.status, status);
       assert.match(response.headers.get('content-type'), /^application\/json/);
       const body = await response.json();
-      assert.deepEqual(Object.keys(body.error), ['code', 'message']);
+      assert.deepEqual(
+        Object.keys(body.error),
+        code === 'invalid_grant' ? ['code', 'message', 'problems'] : ['code', 'message'],
+      );
       assert.equal(body.error.code, code);
       assert.equal(typeof body.error.message, 'string');
     });

@@ -1,9 +1,10 @@
-// The grant sink over HTTP: body checks, Idempotency-Key dedupe, JSON-lines durability across
-// restarts, and the fault switch (FAULTS=… and /api/faults). Needs no built package.
+// The grant sink over HTTP: the package's grant endpoint and file store (body checks, Idempotency-Key dedupe,
+// durability across restarts) behind the demo's fault switch (FAULTS=… and /api/faults). Needs the built package.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startPostgres } from '../server/postgres.mjs';
 import { APPID, TEMPLATE_A, startInProcess, tempDataDir } from './harness.mjs';
 
 const KEY = 'Ab3dEf6hIj9kLm2nOp5qRs8t';
@@ -32,7 +33,8 @@ async function post(base, body, options = {}) {
   return { status: response.status, headers: response.headers, body: await response.json().catch(() => null) };
 }
 
-const lines = (dataDir) => fs.readFileSync(path.join(dataDir, 'grants.jsonl'), 'utf8').split('\n').filter(Boolean);
+const STORE_FILE = 'grant-store.jsonl';
+const lines = (dataDir) => fs.readFileSync(path.join(dataDir, STORE_FILE), 'utf8').split('\n').filter(Boolean);
 
 describe('grant sink', () => {
   let server;
@@ -66,7 +68,11 @@ describe('grant sink', () => {
     assert.match(stored.received_at, /^\d{4}-\d\d-\d\dT/);
     assert.deepEqual(list.stats, { posts: 2, created: 1, duplicates: 1, rejected: 0, faulted: 0 });
     assert.equal(lines(server.dataDir).length, 1, 'one JSON line on disk');
-    assert.deepEqual(JSON.parse(lines(server.dataDir)[0]), stored);
+    const record = JSON.parse(lines(server.dataDir)[0]);
+    assert.deepEqual(
+      [record.reserved, record.openid, record.templateId, record.scene, record.state],
+      [KEY, stored.openid, stored.template_id, stored.scene, 'stored'],
+    );
   });
 
   test('the same Idempotency-Key with another grant is a 409 conflict', async () => {
@@ -87,35 +93,60 @@ describe('grant sink', () => {
   const invalid = [
     ['no Content-Type', () => [grant({ reserved: 'Nx1' }), { contentType: null }], 415, 'unsupported_media_type'],
     ['text/plain', () => [grant({ reserved: 'Nx2' }), { contentType: 'text/plain' }], 415, 'unsupported_media_type'],
-    ['no Idempotency-Key', () => [grant({ reserved: 'Nx3' }), { key: undefined }], 400, 'invalid_idempotency_key'],
+    [
+      'no Idempotency-Key',
+      () => [grant({ reserved: 'Nx3' }), { key: undefined }],
+      400,
+      'invalid_grant',
+      ['key_mismatch'],
+    ],
     [
       'Idempotency-Key with a dash',
       () => [grant({ reserved: 'Nx4' }), { key: 'Nx-4' }],
       400,
-      'invalid_idempotency_key',
+      'invalid_grant',
+      ['key_mismatch'],
     ],
     [
       'Idempotency-Key other than reserved',
       () => [grant({ reserved: 'Nx5' }), { key: 'Other5' }],
       400,
       'invalid_grant',
+      ['key_mismatch'],
     ],
-    ['not JSON', () => [null, { key: 'Nx6', raw: '{"appid":' }], 400, 'invalid_json'],
-    ['a JSON array', () => [null, { key: 'Nx7', raw: '[]' }], 400, 'invalid_grant'],
-    ['scene as a string', () => [grant({ reserved: 'Nx8', scene: '1000' })], 400, 'invalid_grant'],
-    ['scene 10001', () => [grant({ reserved: 'Nx9', scene: 10001 })], 400, 'invalid_grant'],
-    ['scene 1.5', () => [grant({ reserved: 'Nx10', scene: 1.5 })], 400, 'invalid_grant'],
-    ['another appid', () => [grant({ reserved: 'Nx11', appid: 'wx0000000000000000' })], 400, 'invalid_grant'],
-    ['an unknown template', () => [grant({ reserved: 'Nx12', template_id: 'nope' })], 400, 'invalid_grant'],
-    ['no openid', () => [grant({ reserved: 'Nx13', openid: undefined })], 400, 'invalid_grant'],
-    ['reserved too long', () => [grant({ reserved: 'a'.repeat(129) })], 400, 'invalid_idempotency_key'],
+    ['not JSON', () => [null, { key: 'Nx6', raw: '{"appid":' }], 400, 'invalid_grant', ['invalid_body']],
+    ['a JSON array', () => [null, { key: 'Nx7', raw: '[]' }], 400, 'invalid_grant', ['invalid_body']],
+    ['scene as a string', () => [grant({ reserved: 'Nx8', scene: '1000' })], 400, 'invalid_grant', ['invalid_scene']],
+    ['scene 10001', () => [grant({ reserved: 'Nx9', scene: 10001 })], 400, 'invalid_grant', ['invalid_scene']],
+    ['scene 1.5', () => [grant({ reserved: 'Nx10', scene: 1.5 })], 400, 'invalid_grant', ['invalid_scene']],
+    [
+      'another appid',
+      () => [grant({ reserved: 'Nx11', appid: 'wx0000000000000000' })],
+      400,
+      'invalid_grant',
+      ['appid_mismatch'],
+    ],
+    [
+      'an unknown template',
+      () => [grant({ reserved: 'Nx12', template_id: 'nope' })],
+      400,
+      'invalid_grant',
+      ['template_not_accepted'],
+    ],
+    ['no openid', () => [grant({ reserved: 'Nx13', openid: undefined })], 400, 'invalid_grant', ['invalid_openid']],
+    ['reserved too long', () => [grant({ reserved: 'a'.repeat(129) })], 400, 'invalid_grant', ['invalid_reserved']],
   ];
-  for (const [name, args, status, error] of invalid) {
+  for (const [name, args, status, error, problems] of invalid) {
     test(`rejects ${name} with ${status} ${error}`, async () => {
       const [body, options] = args();
       const response = await post(server.url, body, options);
       assert.equal(response.status, status);
       assert.equal(response.body.error.code, error);
+      if (problems)
+        assert.deepEqual(
+          response.body.error.problems.map((p) => p.code),
+          problems,
+        );
     });
   }
 
@@ -138,7 +169,7 @@ describe('grant sink', () => {
 });
 
 describe('grant sink durability', () => {
-  test('grants survive a restart; the dedupe key too; a torn last line is skipped', async () => {
+  test('grants survive a restart; the dedupe key too; a torn last line is cut off', async () => {
     const dataDir = tempDataDir();
     try {
       let server = await startInProcess({ DATA_DIR: dataDir });
@@ -146,13 +177,10 @@ describe('grant sink durability', () => {
       await server.stop();
 
       // A crash while writing leaves half a line; it was never acknowledged.
-      fs.appendFileSync(path.join(dataDir, 'grants.jsonl'), '{"idempotency_key":"Torn","appid"');
+      fs.appendFileSync(path.join(dataDir, STORE_FILE), '{"reserved":"Torn","appid"');
       server = await startInProcess({ DATA_DIR: dataDir });
       try {
-        assert.ok(
-          server.lines.some((l) => /skipped 1 unreadable line/.test(l)),
-          server.lines.join('\n'),
-        );
+        assert.doesNotMatch(fs.readFileSync(path.join(dataDir, STORE_FILE), 'utf8'), /Torn/);
         assert.equal((await server.sink.grants()).length, 1);
         assert.equal((await post(server.url, grant())).status, 200, 'still a duplicate after the restart');
         assert.equal((await post(server.url, grant({ reserved: 'After1' }))).status, 201);
@@ -236,6 +264,47 @@ describe('fault switch', () => {
         (await server.sink.list()).faults,
         { queue: [], down: null },
         'a refused change leaves the switch alone',
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('grant sink on PostgreSQL (DATABASE_URL)', () => {
+  let db;
+  before(async () => {
+    db = await startPostgres();
+  });
+  after(() => db?.stop());
+
+  test('the same contract, the grants kept in the database across restarts, 503 while it is down', async () => {
+    let server = await startInProcess({ DATABASE_URL: db.url });
+    try {
+      assert.ok(
+        server.lines.some((l) => l.includes(`(set: PostgreSQL at 127.0.0.1:${db.port}/postgres)`)),
+        server.lines.join('\n'),
+      );
+      assert.equal((await post(server.url, grant())).status, 201);
+      assert.equal((await post(server.url, grant())).status, 200);
+      assert.equal((await post(server.url, grant({ scene: 1001 }))).status, 409);
+      await db.kill();
+      const down = await post(server.url, grant({ reserved: 'WhileDown1' }));
+      assert.equal(down.status, 503);
+      assert.equal(down.body.error.code, 'store_unavailable');
+      await db.restart();
+      assert.equal((await post(server.url, grant({ reserved: 'WhileDown1' }))).status, 201);
+    } finally {
+      await server.stop();
+    }
+    server = await startInProcess({ DATABASE_URL: db.url });
+    try {
+      assert.deepEqual(
+        (await server.sink.grants()).map((g) => [g.reserved, g.state]),
+        [
+          [KEY, 'stored'],
+          ['WhileDown1', 'stored'],
+        ],
       );
     } finally {
       await server.stop();

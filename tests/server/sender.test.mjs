@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sendGrant, stableTokenProvider, startSendWorker } from '../../pkg/node.js';
-import { storeFactories } from './stores.mjs';
+import { closeStores, storeFactories } from './stores.mjs';
 import { APPID, SECRET, TEMPLATE_ID, startWxApiSimulator } from './wxapi-simulator.mjs';
 
 const MESSAGE = { title: '发货通知', content: '您的订单已发货' };
@@ -18,7 +18,10 @@ let wx;
 before(async () => {
   wx = await startWxApiSimulator();
 });
-after(() => wx?.close());
+after(async () => {
+  await wx?.close();
+  await closeStores();
+});
 
 const reserved = () => crypto.randomBytes(12).toString('hex');
 let user = 0;

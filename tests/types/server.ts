@@ -49,3 +49,47 @@ export function refusal(): SubscribeError['code'] | null {
   }
 }
 export const used = [scene, retry, link, openid, unnarrowed, isWeChat('x'), weChatVersion('x'), authorize, wrong];
+
+// The receiving half: the endpoint in both forms, the stores, the parser, with lib es2022 only.
+import {
+  createGrantHandler,
+  createGrantListener,
+  migrate,
+  migrationSql,
+  openFileStore,
+  parseGrant,
+  pgStore,
+} from 'wx-subscribemsg';
+import type { Claim, Grant, GrantHandlerOptions, GrantStore, StoredGrant } from 'wx-subscribemsg';
+
+export async function receiving(pool: {
+  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+}) {
+  await migrate(pool);
+  const sql: string = migrationSql('grants');
+  const store: GrantStore = process_env_database ? pgStore({ client: pool }) : await openFileStore('data/grants.jsonl');
+  const options: GrantHandlerOptions = {
+    appid: 'wxaba38c7f163da69b',
+    templateIds: ['TPL_1'],
+    store,
+    authorize: (grant: Grant) => grant.openid !== 'oBlocked',
+    cors: { origins: ['https://shop.example.com'] },
+  };
+  const handle = createGrantHandler(options);
+  const listener = createGrantListener(options);
+  const grant: Grant = parseGrant({ appid: 'wxaba38c7f163da69b' }, 'abc', {
+    appid: 'wxaba38c7f163da69b',
+    templateIds: ['TPL_1'],
+  });
+  const { created, grant: stored }: { created: boolean; grant: StoredGrant } = await store.insert(grant);
+  const claims: Claim[] = await store.claim({ leaseMs: 30_000, limit: 10 });
+  const done: boolean = await store.finish(claims[0], { state: 'sent', errcode: 0 });
+  // @ts-expect-error a claim ends in one of the five outcomes
+  await store.finish(claims[0], { state: 'lost' });
+  // @ts-expect-error templateIds is a list
+  createGrantHandler({ ...options, templateIds: 'TPL_1' });
+  const answer = await handle(null as never);
+  const status: number = answer.status;
+  return [sql, created, stored.sequence, done, listener, status];
+}
+declare const process_env_database: boolean;

@@ -22,6 +22,7 @@ export const DEFAULTS = Object.freeze({
   WX_ACCESS_TOKEN: '', // empty: the simulator's token (required with another WX_API_BASE)
   SIM_ACCESS_TOKEN: 'SIMULATED_ACCESS_TOKEN', // a fixed access_token the send API simulator always accepts
   SIM_APP_SECRET: 'SIMULATED_APP_SECRET', // the AppSecret the simulator's cgi-bin/stable_token accepts with APPID
+  DATABASE_URL: '', // empty: the file store in DATA_DIR; postgres://… keeps grants in PostgreSQL instead
 });
 
 const TOKEN_RE = /^[\x21-\x7e]{1,512}$/;
@@ -137,6 +138,19 @@ export function loadConfig(env = process.env) {
       problems.push(`${name} must be an integer number of milliseconds up to ${max}, got ${JSON.stringify(text)}`);
   }
 
+  const databaseUrl = get('DATABASE_URL');
+  if (databaseUrl) {
+    let u = null;
+    try {
+      u = new URL(databaseUrl);
+    } catch {
+      /* reported below */
+    }
+    // Never echo the value: it may hold a password.
+    if (!u || !/^postgres(?:ql)?:$/.test(u.protocol) || !u.hostname)
+      problems.push('DATABASE_URL must be a postgres:// URL such as postgres://user@127.0.0.1:5432/app');
+  }
+
   let faults = { queue: [], down: null };
   try {
     faults = parseFaults(get('FAULTS'));
@@ -159,6 +173,7 @@ export function loadConfig(env = process.env) {
     wxAccessToken,
     simAccessToken,
     simAppSecret,
+    databaseUrl,
     sources,
   };
 }
@@ -220,6 +235,16 @@ export function describeConfig(config, { url, authorizeUrl, wxApiBase }) {
     ],
     ['SIM_ACCESS_TOKEN', config.simAccessToken],
     ['SIM_APP_SECRET', `(${config.simAppSecret.length} characters, not shown)`],
+    [
+      'DATABASE_URL',
+      config.databaseUrl ? `(set: PostgreSQL at ${databaseHost(config.databaseUrl)})` : '(the file store in DATA_DIR)',
+    ],
   ];
   return [`wx-subscribemsg demo: ${url}`, ...rows.map(([k, v]) => `  ${k.padEnd(17)}${v}${mark(k)}`)];
+}
+
+/** Host, port and database of a DATABASE_URL, without its user or password. */
+function databaseHost(databaseUrl) {
+  const u = new URL(databaseUrl);
+  return `${u.hostname}:${u.port || 5432}${u.pathname}`;
 }

@@ -153,7 +153,7 @@ export function createSender({
     }
 
     await oneAtATime(reserved, async () => {
-      const grant = grants.get(reserved);
+      const grant = await grants.get(reserved);
       if (!grant) return sendError(res, 404, 'unknown_grant', 'no grant is stored under this reserved value');
 
       const used = sends.usedBy(reserved);
@@ -173,7 +173,7 @@ export function createSender({
       try {
         body = pkg.buildSendRequest({
           openid: grant.openid,
-          templateId: grant.template_id,
+          templateId: grant.templateId,
           scene: grant.scene,
           title: input.title,
           content: input.content,
@@ -203,7 +203,7 @@ export function createSender({
       await sends.record({
         reserved,
         openid: grant.openid,
-        template_id: grant.template_id,
+        template_id: grant.templateId,
         scene: grant.scene,
         errcode: result.errcode,
         errmsg: result.errmsg,

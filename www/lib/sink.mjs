@@ -1,34 +1,13 @@
-// The grant sink: the demo's backend. POST /api/grants checks the grant the package delivers and
-// stores it durably, deduplicated by Idempotency-Key; GET /api/grants lists what was stored.
-// /api/faults is the fault switch that makes POSTs fail on purpose (see faults.mjs); /login is the page its
-// `login` fault redirects to.
+// The grant sink: the demo's backend. POST /api/grants is the package's own grant endpoint (createGrantListener:
+// the crate's rules, Idempotency-Key deduplication, a 2xx only once the grant is durable, 503 while the store cannot
+// write) over the demo's grant store (grant-store.mjs), with the fault switch in front; GET /api/grants lists what
+// was stored. /api/faults is the fault switch that makes POSTs fail on purpose (see faults.mjs); /login is the page
+// its `login` fault redirects to.
 import { sendError, sendHtml, sendJson } from './http.mjs';
 import { readJson } from './request-body.mjs';
-import { isOpenId, isReserved, isScene } from './wechat-rules.mjs';
 
 export const GRANTS_PATH = '/api/grants';
 export const FAULTS_PATH = '/api/faults';
-const FIELDS = ['appid', 'openid', 'template_id', 'scene', 'reserved'];
-
-/**
- * Checks a POSTed grant. Returns { grant } or { problems: [...] } (each a human-readable string).
- */
-export function validateGrant(body, key, { appid, templateIds }) {
-  const problems = [];
-  if (body === null || typeof body !== 'object' || Array.isArray(body))
-    return { problems: ['body must be a JSON object'] };
-  if (body.appid !== appid) problems.push(`appid must be ${appid}`);
-  if (!isOpenId(body.openid)) problems.push('openid must be a string of 1..64 letters, digits, "-" or "_"');
-  if (typeof body.template_id !== 'string' || !templateIds.includes(body.template_id))
-    problems.push('template_id must be one of the configured templates');
-  if (!isScene(body.scene)) problems.push('scene must be a JSON integer from 0 to 10000');
-  if (!isReserved(body.reserved)) problems.push('reserved must be 1..128 letters or digits');
-  else if (body.reserved !== key) problems.push('reserved must equal the Idempotency-Key header');
-  if (problems.length) return { problems };
-  return { grant: Object.fromEntries(FIELDS.map((f) => [f, body[f]])) };
-}
-
-const sameGrant = (a, b) => FIELDS.every((f) => a[f] === b[f]);
 
 /** The login page a session-expired grant endpoint redirects to (the `login` fault). */
 export const LOGIN_PATH = '/login';
@@ -49,71 +28,76 @@ function injectFault(req, res, fault) {
   sendError(res, fault, 'fault_injected', `the fault switch answered ${fault}`);
 }
 
+/** A stored grant as GET /api/grants lists it (the demo's pages and tests read these names). */
+const listed = (g) => ({
+  idempotency_key: g.reserved,
+  appid: g.appid,
+  openid: g.openid,
+  template_id: g.templateId,
+  scene: g.scene,
+  reserved: g.reserved,
+  received_at: new Date(g.receivedAt).toISOString(),
+  state: g.state,
+});
+
 /** Handlers of GRANTS_PATH (postGrant, listGrants), FAULTS_PATH (showFaults, setFaults, clearFaults) and
- * LOGIN_PATH (showLogin). */
-export function createSink(config, { store, faults, log = () => {} }) {
+ * LOGIN_PATH (showLogin). pkg: the package's Node entry (null when not built: POSTs then get 503). */
+export function createSink(config, { store, faults, pkg, log = () => {} }) {
   const stats = { posts: 0, created: 0, duplicates: 0, rejected: 0, faulted: 0 };
+  const endpoint =
+    pkg && store ? pkg.createGrantListener({ appid: config.appid, templateIds: config.templateIds, store }) : null;
 
-  const reject = (res, status, code, message, extra = {}) => {
-    stats.rejected += 1;
-    log(`sink: ${status} ${code}`);
-    sendError(res, status, code, message, extra);
-  };
+  /** Counts and logs the endpoint's answer by its status. */
+  function count(status) {
+    if (status === 201) stats.created += 1;
+    else if (status === 200) stats.duplicates += 1;
+    else stats.rejected += 1;
+    log(`sink: ${status}${status === 201 ? ' stored a grant' : status === 200 ? ' duplicate, not stored again' : ''}`);
+  }
 
-  async function postGrant(req, res) {
+  /** The endpoint's answer written to `res`, counted; or, for the `lost` fault, the connection dropped instead. */
+  function answerThrough(req, res, lost) {
+    endpoint(req, {
+      get headersSent() {
+        return res.headersSent;
+      },
+      writeHead(status, headers) {
+        count(status);
+        if (!lost) res.writeHead(status, headers);
+      },
+      end(body) {
+        // Stored (or not), but the answer never arrives: the package must post again, and the sink deduplicate.
+        if (lost) {
+          log('sink: fault lost injected after the endpoint answered');
+          return req.socket.destroy();
+        }
+        res.end(body);
+      },
+    });
+  }
+
+  function postGrant(req, res) {
     stats.posts += 1;
-    const body = await readJson(req, res, 16 * 1024);
-    if (body === undefined) {
+    if (!endpoint) {
       stats.rejected += 1;
-      return;
+      return sendError(res, 503, 'not_built', 'the package is not built: run `npm run build`');
     }
-
-    const fault = faults.take();
+    // A request the endpoint refuses for its form alone (not JSON) does not use up a fault.
+    const json = /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '');
+    const fault = json ? faults.take() : null;
     if (fault !== null && fault !== 'lost') {
       stats.faulted += 1;
       log(`sink: fault ${fault} injected`);
       return injectFault(req, res, fault);
     }
-
-    const key = req.headers['idempotency-key'];
-    if (!isReserved(key)) {
-      return reject(
-        res,
-        400,
-        'invalid_idempotency_key',
-        'Idempotency-Key must be 1..128 letters or digits (the reserved value)',
-      );
-    }
-    const checked = validateGrant(body, key, config);
-    if (checked.problems)
-      return reject(res, 400, 'invalid_grant', checked.problems.join('; '), { problems: checked.problems });
-
-    const { created, grant } = await store.put(key, { ...checked.grant, received_at: new Date().toISOString() });
-    if (fault === 'lost') {
-      // Stored, but the answer never arrives: the package must post again, and the sink deduplicate.
-      stats.faulted += 1;
-      if (created) stats.created += 1;
-      else stats.duplicates += 1;
-      log('sink: fault lost injected after storing');
-      return req.socket.destroy();
-    }
-    if (created) {
-      stats.created += 1;
-      log(`sink: 201 stored grant scene=${grant.scene} template=${grant.template_id.slice(0, 6)}…`);
-      sendJson(res, 201, { status: 'created', grant });
-    } else if (sameGrant(grant, checked.grant)) {
-      stats.duplicates += 1;
-      log(`sink: 200 duplicate of scene=${grant.scene}, not stored again`);
-      sendJson(res, 200, { status: 'duplicate', grant });
-    } else {
-      reject(res, 409, 'idempotency_conflict', 'this Idempotency-Key was already used for a different grant');
-    }
+    if (fault === 'lost') stats.faulted += 1;
+    answerThrough(req, res, fault === 'lost');
   }
 
-  function listGrants(req, res, url) {
+  async function listGrants(req, res, url) {
     const openid = url.searchParams.get('openid');
-    const grants = store.list().filter((g) => !openid || g.openid === openid);
-    sendJson(res, 200, { grants, stats: { ...stats }, faults: faults.state() });
+    const grants = store ? await store.list(openid ? { openid } : undefined) : [];
+    sendJson(res, 200, { grants: grants.map(listed), stats: { ...stats }, faults: faults.state() });
   }
 
   async function setFaults(req, res) {
