@@ -1,4 +1,5 @@
 // Types of js/server/sender.js: sending each grant's one message.
+import type { GrantStore, StoredGrant } from './file-store.js';
 import type { FetchLike, TokenProvider } from './token.js';
 
 /** WeChat's send API path under the API host. */
@@ -15,40 +16,6 @@ export interface SendMessage {
   color?: string;
   url?: string;
   miniprogram?: { appid: string; pagepath?: string };
-}
-
-/** A grant as the store keeps it (see the store interface). */
-export interface SenderGrant {
-  appid: string;
-  openid: string;
-  templateId: string;
-  scene: number;
-  reserved: string;
-  state: string;
-  attempts: number;
-  detail: string | null;
-  sequence: number;
-  [field: string]: unknown;
-}
-
-/** The part of a grant store a sender uses (the file and PostgreSQL stores have it). */
-export interface SenderStore {
-  claim(options: {
-    leaseMs: number;
-    limit?: number;
-    reserved?: string;
-  }): Promise<Array<{ grant: SenderGrant; lease: string }>>;
-  finish(
-    claim: { grant: SenderGrant; lease: string },
-    outcome: {
-      state: 'sent' | 'refused' | 'blocked' | 'unknown' | 'stored';
-      errcode?: number | null;
-      detail?: string | null;
-      retryInMs?: number;
-    },
-  ): Promise<boolean>;
-  hasNewer(grant: SenderGrant): Promise<boolean>;
-  get(reserved: string): Promise<SenderGrant | null>;
 }
 
 /** What one send did to a grant. */
@@ -70,11 +37,12 @@ export interface SendOutcome {
   recorded: boolean;
 }
 
-interface SenderOptions {
-  store: SenderStore;
+export interface SenderOptions {
+  /** The grant store: openFileStore(…) or pgStore(…). */
+  store: GrantStore;
   token: TokenProvider;
   /** The message, or a function making it from the grant (e.g. from your order database). */
-  message: SendMessage | ((grant: SenderGrant) => SendMessage | Promise<SendMessage>);
+  message: SendMessage | ((grant: StoredGrant) => SendMessage | Promise<SendMessage>);
   /** Default 'https://api.weixin.qq.com'. */
   apiBase?: string;
   /** Default: the global fetch. */
