@@ -47,7 +47,6 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
   const faults = createFaultSwitch(config.faults);
   // The send API: WX_API_BASE, or this server's own simulator once its address is known.
   let apiBase = config.wxApiBase || null;
-  const accessToken = config.wxAccessToken || config.simAccessToken;
 
   const publicConfig = () => ({
     appid: config.appid,
@@ -70,7 +69,16 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
 
   const simulator = createSimulator(config, { state: wechat, log });
   const sink = createSink(config, { store, faults, pkg, log });
-  const sender = createSender({ grants: store, sends, pkg, apiBase: () => apiBase, accessToken, log });
+  const sender = createSender({
+    grants: store,
+    sends,
+    pkg,
+    apiBase: () => apiBase,
+    accessToken: config.wxAccessToken,
+    appid: config.appid,
+    appSecret: config.simAppSecret,
+    log,
+  });
   const wxapi = createApiSimulator(config, { state: wechat, log });
   const inbox = createInbox(config, { state: wechat, realApi: Boolean(config.wxApiBase), log });
 

@@ -353,8 +353,13 @@ describe('/api/send against another WX_API_BASE: what each answer does to the pe
   test(`errcodes ${kept.join(', ')}: 502 with the explanation; the permit stays available, each time`, async () => {
     const g = await grant(server.url, { scene: 2 });
     for (const errcode of kept) {
-      stub.queue.push(errcode);
+      // A refused token is dropped and the send retried once with a new one (here the same WX_ACCESS_TOKEN): two
+      // requests, both refused.
+      const tokenCode = pkg.explainErrcode(errcode).retry === 'refresh_token';
+      stub.queue.push(...(tokenCode ? [errcode, errcode] : [errcode]));
+      const requests = stub.received.length;
       const { status, body } = await send(server.url, { reserved: g.reserved, title: 'Hi', content: 'There' });
+      assert.equal(stub.received.length - requests, tokenCode ? 2 : 1, `${errcode}: requests`);
       assert.equal(status, 502, `${errcode}`);
       assert.equal(body.errcode, errcode);
       assert.equal(body.errmsg, `stub ${errcode}`);
