@@ -47,4 +47,7 @@ export type CoreErrorCode =
 export interface SubscribeError extends Error {
   name: 'SubscribeError';
   code: SubscribeErrorCode;
+  /** With code 'invalid_grant' (parseGrant): every problem of the grant, each with its field ('appid', 'openid',
+   * 'template_id', 'scene', 'reserved', 'Idempotency-Key' or 'body') and its own code and message. */
+  problems?: { field: string; code: SubscribeErrorCode; message: string }[];
 }

@@ -125,7 +125,7 @@ async function openLog(path, lockFile) {
     try {
       row = JSON.parse(line);
     } catch (error) {
-      throw unavailable(`${path} line ${i + 1} is not JSON: the file was changed by hand`, error);
+      throw unavailable(`${path} line ${i + 1} is not JSON: changed by hand, or a disk error`, error);
     }
     rows.set(row.reserved, row);
     sequence = Math.max(sequence, row.sequence);
@@ -201,51 +201,113 @@ async function openForAppending(path, lockFile, text, end, rows, sequence) {
 }
 
 /**
- * The store over an open log.
+ * The store over an open log. Changes are planned one after another against the grants as they will be once
+ * every earlier change is on disk (`staged` over `rows`), and written in groups: all the changes planned while one
+ * write and fsync run go to disk together in the next, so concurrent inserts share an fsync (group commit, as a
+ * database does) instead of queueing one fsync each. Every change, and every answer that depends on one still
+ * being written, resolves only after its group's fsync; if that fails, its group and every change planned on top
+ * of it reject with store_unavailable, and the staged grants are dropped.
  * @param {string} path
  * @param {string} lockFile
  * @param {import('node:fs/promises').FileHandle} handle
- * @param {Map<string, Row>} rows
- * @param {number} sequence the highest sequence so far
+ * @param {Map<string, Row>} rows the grants on disk
+ * @param {number} sequence the highest sequence on disk
  * @param {number} size bytes of the log known good
  * @returns {GrantStore}
  */
 function fileStore(path, lockFile, handle, rows, sequence, size) {
-  let queue = Promise.resolve();
+  /** Planned changes not yet on disk, by reserved. */
+  const staged = new Map();
+  let stagedSequence = sequence;
+  /** @type {{ changed: Row[], waiters: { resolve: () => void, reject: (error: unknown) => void }[] } | null} */
+  let next = null;
+  /** @type {Promise<void> | null} */
+  let flushing = null;
   /** @type {string | null} */
   let broken = null;
   let closed = false;
+  /** @type {Promise<void> | null} */
+  let closing = null;
+
+  /** @param {string} reserved */
+  const current = (reserved) => staged.get(reserved) ?? rows.get(reserved);
+  /** Every grant as it will be, in sequence order. */
+  const all = () => {
+    const merged = new Map(rows);
+    for (const [reserved, row] of staged) merged.set(reserved, row);
+    return [...merged.values()].sort((a, b) => a.sequence - b.sequence);
+  };
 
   /**
-   * Runs `change` after every earlier one; it appends through `write`, which returns once the records are on disk.
+   * Plans a change now and resolves its result once it (and whatever it was planned on) is on disk.
    * @template T
-   * @param {(write: (changed: Row[]) => Promise<void>) => Promise<T> | T} change
+   * @param {() => { changed: Row[], result: T }} plan
    * @returns {Promise<T>}
    */
-  function serial(change) {
-    // Refused at the call, not when its turn comes: changes queued before close() still run.
+  function change(plan) {
     if (closed) return Promise.reject(unavailable(`${path} is closed`));
-    const run = queue.then(() => {
-      if (broken) throw unavailable(broken);
-      return change(write);
+    if (broken) return Promise.reject(unavailable(broken));
+    let planned;
+    try {
+      planned = plan();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { changed, result } = planned;
+    // Nothing pending: an answer with no change depends on nothing unwritten.
+    if (!changed.length && !next && !flushing) return Promise.resolve(result);
+    for (const row of changed) {
+      staged.set(row.reserved, row);
+      stagedSequence = Math.max(stagedSequence, row.sequence);
+    }
+    next ??= { changed: [], waiters: [] };
+    const group = next;
+    group.changed.push(...changed);
+    return new Promise((resolve, reject) => {
+      group.waiters.push({ resolve: () => resolve(result), reject });
+      flushing ??= flush();
     });
-    queue = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
+  }
+
+  /** Writes the groups one after another until none is waiting. */
+  async function flush() {
+    while (next) {
+      const group = next;
+      next = null;
+      try {
+        await write(group.changed);
+      } catch (error) {
+        // What was planned on top of this group cannot stand either.
+        const later = next;
+        next = null;
+        staged.clear();
+        stagedSequence = sequence;
+        for (const waiter of [...group.waiters, ...(later?.waiters ?? [])]) waiter.reject(error);
+        continue;
+      }
+      for (const row of group.changed) {
+        rows.set(row.reserved, row);
+        sequence = Math.max(sequence, row.sequence);
+        if (staged.get(row.reserved) === row) staged.delete(row.reserved);
+      }
+      for (const waiter of group.waiters) waiter.resolve();
+    }
+    flushing = null;
   }
 
   /**
-   * Appends the records and fsyncs; only then are they applied in memory. A failed write is cut off again, so
-   * the log never carries a half record in its middle; if even that fails, the store refuses until reopened.
+   * Appends the records and fsyncs. A failed write is cut off again, so the log never carries a half record in its
+   * middle; if even that fails, the store refuses until reopened.
    * @param {Row[]} changed
    */
   async function write(changed) {
     if (!changed.length) return;
     const bytes = Buffer.from(changed.map((row) => `${JSON.stringify(row)}\n`).join(''));
     try {
-      await handle.write(bytes);
+      // A short write is no error to write(): the next call writes the rest, or fails (a full disk).
+      for (let offset = 0; offset < bytes.length;) {
+        offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
+      }
       await handle.sync();
     } catch (error) {
       await handle.truncate(size).catch(() => {
@@ -254,7 +316,6 @@ function fileStore(path, lockFile, handle, rows, sequence, size) {
       throw unavailable(`cannot write ${path}`, error);
     }
     size += bytes.length;
-    for (const row of changed) rows.set(row.reserved, row);
   }
 
   /**
@@ -269,7 +330,12 @@ function fileStore(path, lockFile, handle, rows, sequence, size) {
     (row.state === 'stored' && row.dueAt <= now) ||
     (row.state === 'sending' && row.leaseUntil !== null && row.leaseUntil <= now);
 
-  /** @param {() => Promise<any>} read */
+  /**
+   * A read of what is on disk (never of a change still being written).
+   * @template T
+   * @param {() => T} read
+   * @returns {Promise<T>}
+   */
   const reading = async (read) => {
     if (closed) throw unavailable(`${path} is closed`);
     return read();
@@ -277,22 +343,17 @@ function fileStore(path, lockFile, handle, rows, sequence, size) {
 
   return {
     insert(grant) {
-      let checked;
-      try {
-        checked = grantToInsert(grant);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return serial(async (append) => {
-        const known = rows.get(checked.reserved);
-        if (known) return { created: false, grant: view(known) };
+      return change(() => {
+        const checked = grantToInsert(grant);
+        const known = current(checked.reserved);
+        if (known) return { changed: [], result: { created: false, grant: view(known) } };
         const now = Date.now();
         /** @type {Row} */
         const row = {
           ...checked,
           state: 'stored',
           receivedAt: now,
-          sequence: sequence + 1,
+          sequence: stagedSequence + 1,
           attempts: 0,
           dueAt: now,
           leaseUntil: null,
@@ -301,21 +362,19 @@ function fileStore(path, lockFile, handle, rows, sequence, size) {
           updatedAt: now,
           lease: null,
         };
-        await append([row]);
-        sequence += 1;
-        return { created: true, grant: view(row) };
+        return { changed: [row], result: { created: true, grant: view(row) } };
       });
     },
 
     get(reserved) {
-      return reading(async () => {
+      return reading(() => {
         const row = rows.get(reservedKey(reserved));
         return row ? view(row) : null;
       });
     },
 
     list(filter) {
-      return reading(async () => {
+      return reading(() => {
         const { state, openid } = listFilter(filter);
         return [...rows.values()]
           .filter(
@@ -327,18 +386,11 @@ function fileStore(path, lockFile, handle, rows, sequence, size) {
     },
 
     claim(options) {
-      let wanted;
-      try {
-        wanted = claimOptions(options);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return serial(async (append) => {
+      return change(() => {
+        const wanted = claimOptions(options);
         const now = Date.now();
         const candidates =
-          wanted.reserved !== undefined
-            ? [rows.get(wanted.reserved)].filter((row) => row !== undefined)
-            : [...rows.values()].sort((a, b) => a.sequence - b.sequence);
+          wanted.reserved !== undefined ? [current(wanted.reserved)].filter((row) => row !== undefined) : all();
         /** @type {Row[]} */
         const claimed = [];
         for (const row of candidates) {
@@ -353,80 +405,72 @@ function fileStore(path, lockFile, handle, rows, sequence, size) {
             updatedAt: now,
           });
         }
-        await append(claimed);
-        return claimed.map((row) => ({ grant: view(row), lease: /** @type {string} */ (row.lease) }));
+        return {
+          changed: claimed,
+          result: claimed.map((row) => ({ grant: view(row), lease: /** @type {string} */ (row.lease) })),
+        };
       });
     },
 
     finish(claim, outcome) {
-      let args;
-      try {
-        args = finishArguments(claim, outcome);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return serial(async (append) => {
-        const row = rows.get(args.reserved);
-        if (!row || row.state !== 'sending' || row.lease !== args.lease) return false;
+      return change(() => {
+        const args = finishArguments(claim, outcome);
+        const row = current(args.reserved);
+        if (!row || row.state !== 'sending' || row.lease !== args.lease) return { changed: [], result: false };
         const now = Date.now();
-        await append([
-          {
-            ...row,
-            state: args.state,
-            errcode: args.errcode,
-            detail: args.detail,
-            dueAt: args.state === 'stored' ? now + args.retryInMs : row.dueAt,
-            leaseUntil: null,
-            lease: null,
-            updatedAt: now,
-          },
-        ]);
-        return true;
+        /** @type {Row} */
+        const ended = {
+          ...row,
+          state: args.state,
+          errcode: args.errcode,
+          detail: args.detail,
+          dueAt: args.state === 'stored' ? now + args.retryInMs : row.dueAt,
+          leaseUntil: null,
+          lease: null,
+          updatedAt: now,
+        };
+        return { changed: [ended], result: true };
       });
     },
 
     hasNewer(grant) {
-      return reading(async () => {
+      return change(() => {
         const g = newerArguments(grant);
-        for (const row of rows.values()) {
-          if (
+        const newer = all().some(
+          (row) =>
             row.sequence > g.sequence &&
             row.openid === g.openid &&
             row.templateId === g.templateId &&
             row.scene === g.scene &&
-            (row.state === 'stored' || row.state === 'sending')
-          ) {
-            return true;
-          }
-        }
-        return false;
+            (row.state === 'stored' || row.state === 'sending'),
+        );
+        return { changed: [], result: newer };
       });
     },
 
     unblock() {
-      return serial(async (append) => {
+      return change(() => {
         const now = Date.now();
-        const blocked = [...rows.values()]
+        const unblocked = all()
           .filter((row) => row.state === 'blocked')
-          .sort((a, b) => a.sequence - b.sequence)
           .map((row) => ({ ...row, state: /** @type {const} */ ('stored'), dueAt: now, updatedAt: now }));
-        await append(blocked);
-        return blocked.length;
+        return { changed: unblocked, result: unblocked.length };
       });
     },
 
     close() {
-      if (closed) return Promise.resolve();
-      const done = queue.then(async () => {
+      if (closing) return closing;
+      closed = true;
+      closing = (async () => {
+        // Changes planned before close() still reach the disk.
+        while (flushing) await flushing;
         await handle.close().catch(() => {});
         // Only our own lock: never one a later owner took over.
         const text = await fs.readFile(lockFile, 'utf8').catch(() => '');
         if (Number.parseInt(text, 10) === process.pid) await fs.unlink(lockFile).catch(() => {});
         held.delete(lockFile);
-      });
-      closed = true;
-      queue = done;
-      return done;
+      })();
+      return closing;
     },
   };
 }

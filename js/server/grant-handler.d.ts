@@ -50,6 +50,9 @@ export interface GrantHandlerOptions {
   cors?: { origins: string[]; credentials?: boolean };
   /** The largest body accepted, in bytes (256 to 1 MiB; default 16 KiB); larger ones get 413 while still reading. */
   maxBodyBytes?: number;
+  /** Told of each failure behind a 503 (the store cannot write: what failed, never sent to the client) or a 500
+   * (`authorize` or the store threw). Default: one line with console.error. */
+  onError?: (error: unknown) => void;
 }
 
 /** The JSON body of every answer that is not a 2xx. */
@@ -68,6 +71,7 @@ export interface GrantEndpointError {
  * The grant endpoint as a Web standard handler (Next.js route handlers, Hono, Fastify, Deno, workers). It answers
  * 201 for a new grant, 200 for the same Idempotency-Key with the same grant, 409 for the same key with another
  * grant, 400 with the problems, 403 when `authorize` says no, 405, 413, 415, and 503 while the store cannot write
- * (the browser keeps the grant and retries). A 2xx only once the grant is durable; never a redirect.
+ * (the browser keeps the grant and retries). A 2xx only once the grant is durable; never a redirect. Rejects with
+ * a SubscribeError 'invalid_option' when called with something that is not a Request.
  */
 export function createGrantHandler(options: GrantHandlerOptions): (request: WebRequest) => Promise<WebResponse>;

@@ -4,7 +4,7 @@
 // grant are the crate's (parseGrant); the store is the site's choice (openFileStore, pgStore). What the browser does
 // with each answer decides the statuses: a 2xx drops the grant from the browser's queue, so one is sent only once
 // the grant is durable; a 5xx (or no answer) makes it keep and retry the grant; any other 4xx drops it.
-import { parseGrant } from '../node/wx_subscribemsg.js';
+import { parseGrant, storeError } from '../node/wx_subscribemsg.js';
 import { invalidOption } from './store-common.js';
 
 /** @typedef {import('./grant-handler.js').GrantHandlerOptions} GrantHandlerOptions */
@@ -68,13 +68,25 @@ export function createGrantHandler(options) {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 256 || maxBodyBytes > 1024 * 1024) {
     throw invalidOption('maxBodyBytes');
   }
+  const onError = read(options, 'onError') ?? defaultOnError;
+  if (typeof onError !== 'function') throw invalidOption('onError');
+  /** @param {unknown} failure */
+  const report = (failure) => {
+    try {
+      onError(failure);
+    } catch {
+      // A failing logger must not turn the answer into another failure.
+    }
+  };
 
   return async function handleGrant(request) {
+    if (!isRequest(request)) throw invalidOption('request');
     const headers = corsHeaders(cors, request);
     try {
       return await answer(request, headers);
-    } catch {
+    } catch (failure) {
       // Only a bug of the site's hook or store gets here: a 5xx keeps the grant in the browser, which retries.
+      report(failure);
       return reply(500, headers, error('internal_error', 'the grant endpoint failed: see the server log'));
     }
   };
@@ -116,9 +128,11 @@ export function createGrantHandler(options) {
     } catch (failure) {
       const e = /** @type {any} */ (failure);
       if (e?.code !== 'store_unavailable') throw failure;
-      // The browser keeps the grant and retries: nothing is lost while the store is down.
+      // The browser keeps the grant and retries: nothing is lost while the store is down. What failed (a
+      // database's address, a file's path) goes to the site's log, not to the client.
+      report(failure);
       headers.set('Retry-After', '5');
-      return reply(503, headers, error(e.code, e.message));
+      return reply(503, headers, error(e.code, storeError('store_unavailable', '').message));
     }
     if (result.created) return reply(201, headers, { status: 'created', reserved: grant.reserved });
     const known = result.grant;
@@ -130,6 +144,28 @@ export function createGrantHandler(options) {
     return same
       ? reply(200, headers, { status: 'duplicate', reserved: grant.reserved })
       : reply(409, headers, error('idempotency_conflict', 'this Idempotency-Key came with another grant'));
+  }
+}
+
+/**
+ * The default onError: one line on the console, the error's message (the package's carry no secret).
+ * @param {unknown} failure
+ */
+function defaultOnError(failure) {
+  console.error(`[wx-subscribemsg] grant endpoint: ${failure instanceof Error ? failure.message : String(failure)}`);
+}
+
+/**
+ * True for a Web standard Request (or anything with its method, headers and body).
+ * @param {unknown} value
+ * @returns {value is Request}
+ */
+function isRequest(value) {
+  try {
+    const r = /** @type {any} */ (value);
+    return typeof r === 'object' && r !== null && typeof r.method === 'string' && typeof r.headers?.get === 'function';
+  } catch {
+    return false;
   }
 }
 

@@ -62,21 +62,6 @@ const TABLE = [
     invalid: ['', 'a-b', 'a_b', 'a b', 'a%20', 'é', x(129)],
   },
   {
-    rule: 'isOpenId',
-    checks: [[(v) => send({ openid: v }), 'invalid_openid']],
-    valid: ['oABC-123_xyzxyzxyzxyzxyzxyzx', 'oUser_1', 'o', x(64, 'o')],
-    invalid: ['', 'o.1', 'o<script>', 'o 1', x(65, 'o')],
-  },
-  {
-    rule: 'isScene',
-    checks: [
-      [(v) => link({ scene: v }), 'invalid_scene'],
-      [(v) => send({ scene: v }), 'invalid_scene'],
-    ],
-    valid: [0, 1, 1000, 9999, 10000, -0],
-    invalid: [-1, 10001, 65536, 1.5, -0.5, NaN, Infinity, -Infinity, '1000', null, true],
-  },
-  {
     rule: 'isSceneText',
     checks: [[sceneText, 'invalid_param']],
     valid: ['0', '7', '1000', '9999', '10000'],

@@ -112,6 +112,7 @@ for (const [storeKind, makeStore] of Object.entries(STORES)) {
       let store;
       let send;
       const authorized = [];
+      const failures = [];
       before(async () => {
         store = await makeStore();
         send = await makeForm({
@@ -125,6 +126,7 @@ for (const [storeKind, makeStore] of Object.entries(STORES)) {
             return grant.openid !== 'oForbidden';
           },
           cors: { origins: ['https://shop.example.com'], credentials: true },
+          onError: (e) => failures.push(e),
         });
       });
 
@@ -208,6 +210,7 @@ for (const [storeKind, makeStore] of Object.entries(STORES)) {
         const failing = await send(grantRequest(body({ openid: 'oThrows' })));
         assert.equal(failing.status, 500);
         assert.doesNotMatch(JSON.stringify(failing.json), /site’s bug/, 'no internals in the answer');
+        assert.equal(failures.at(-1).message, 'the site’s bug', 'but the site is told');
       });
 
       test('413 above maxBodyBytes, declared or streamed', async () => {
@@ -269,13 +272,19 @@ for (const [storeKind, makeStore] of Object.entries(STORES)) {
 
   test(`503 while the ${storeKind} store cannot write, and never a redirect`, async () => {
     const store = await makeStore();
-    const send = await FORMS.http({ appid: APPID, templateIds: [TEMPLATE], store });
+    const told = [];
+    const send = await FORMS.http({ appid: APPID, templateIds: [TEMPLATE], store, onError: (e) => told.push(e) });
     const grant = body();
     await store.close();
     const answer = await send(grantRequest(grant));
     assert.equal(answer.status, 503);
     assert.equal(answer.json.error.code, 'store_unavailable');
     assert.equal(answer.headers.get('retry-after'), '5');
+    // What failed goes to the site's log, not to the client.
+    assert.doesNotMatch(answer.json.error.message, /closed|\(/);
+    assert.equal(told.length, 1);
+    assert.equal(told[0].code, 'store_unavailable');
+    assert.match(told[0].message, /closed/);
   });
 }
 
@@ -300,7 +309,15 @@ test('options are checked at creation, with typed errors', () => {
   assert.equal(code({ ...good, cors: { origins: ['*'] } }), 'invalid_option');
   assert.equal(code({ ...good, maxBodyBytes: 10 }), 'invalid_option');
   assert.equal(code(null), 'invalid_option');
+  assert.equal(code({ ...good, onError: 'log' }), 'invalid_option');
   assert.throws(() => createGrantListener({}), { name: 'SubscribeError' });
+});
+
+test('the handler rejects what is not a Request with a typed error', async () => {
+  const handle = createGrantHandler({ appid: APPID, templateIds: [TEMPLATE], store: { insert: async () => ({}) } });
+  for (const value of [undefined, null, 'POST /api/grants', {}, { method: 'POST' }]) {
+    await assert.rejects(handle(value), { name: 'SubscribeError', code: 'invalid_option' });
+  }
 });
 
 /** Starts the endpoint in its own process on `table`; resolves its URL. */

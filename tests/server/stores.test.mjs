@@ -106,6 +106,18 @@ for (const [kind, fresh] of Object.entries(kinds)) {
         [first.reserved, second.reserved],
       );
       assert.deepEqual(await store.list({ openid: 'oSomeoneElse' }), []);
+      // A duplicate planned while the first is still being written answers only once it is on disk.
+      const pair = grant();
+      const [one, two] = await Promise.all([store.insert(pair), store.insert(pair)]);
+      assert.deepEqual([one.created, two.created], [true, false]);
+      assert.deepEqual(await store.get(pair.reserved), one.grant);
+      // Many inserts at once (the file store writes them in groups, one fsync each): each resolved durable.
+      const many = Array.from({ length: 50 }, () => grant());
+      const made50 = await Promise.all(many.map((g) => store.insert(g)));
+      assert.ok(made50.every((r) => r.created));
+      const sequences = made50.map((r) => r.grant.sequence);
+      assert.equal(new Set(sequences).size, 50);
+      for (const g of many) assert.notEqual(await store.get(g.reserved), null);
       // Concurrent inserts of one key: one created.
       const racing = grant();
       const results = await Promise.all(Array.from({ length: 20 }, () => store.insert(racing)));
@@ -397,6 +409,69 @@ describe('file store only', () => {
     const again = await openFileStore(file);
     assert.equal((await again.list()).length, 3);
     await again.close();
+  });
+
+  test('a full disk: store_unavailable, nothing half-written, and it works again once there is room', async (t) => {
+    // A small tmpfs of its own, so the disk can be filled; needs root with mount rights, else skipped.
+    const mountPoint = mkdtempSync(join(tmpdir(), 'wxsub-full-'));
+    dirs.push(mountPoint);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint], { stdio: 'ignore' });
+    } catch {
+      t.skip('cannot mount a tmpfs here');
+      return;
+    }
+    try {
+      const file = join(mountPoint, 'grants.jsonl');
+      const store = await openFileStore(file);
+      const kept = [];
+      // A few grants first, so the log has a page the next lines fill up to its last byte (a short write).
+      for (let i = 0; i < 3; i += 1) {
+        const g = grant();
+        await store.insert(g);
+        kept.push(g.reserved);
+      }
+      const filler = join(mountPoint, 'filler');
+      // Fill all but a few hundred bytes.
+      try {
+        writeFileSync(filler, Buffer.alloc(64 * 1024));
+      } catch {
+        // ENOSPC: it took what there was.
+      }
+      let refused = null;
+      for (let i = 0; i < 100 && !refused; i += 1) {
+        const g = grant();
+        try {
+          await store.insert(g);
+          kept.push(g.reserved);
+        } catch (error) {
+          refused = error;
+        }
+      }
+      assert.equal(refused?.code, 'store_unavailable', 'the disk filled up');
+      // A group of inserts at once fails together.
+      const group = await Promise.allSettled([store.insert(grant()), store.insert(grant())]);
+      assert.deepEqual(
+        group.map((r) => r.status),
+        ['rejected', 'rejected'],
+      );
+      assert.deepEqual(
+        (await store.list()).map((g) => g.reserved),
+        kept,
+      );
+      rmSync(filler);
+      const after = grant();
+      assert.equal((await store.insert(after)).created, true, 'works again once there is room');
+      await store.close();
+      const reopened = await openFileStore(file);
+      assert.deepEqual(
+        (await reopened.list()).map((g) => g.reserved),
+        [...kept, after.reserved],
+      );
+      await reopened.close();
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
   });
 
   test('a bad path is typed; an unreadable one is store_unavailable', async () => {

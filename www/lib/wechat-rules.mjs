@@ -1,5 +1,6 @@
-// WeChat's rules for the values of a one-time subscription, for every part of the demo that checks them:
-// the configuration, the consent simulator, the grant sink, /api/send and the send API simulator.
+// WeChat's rules for the values of a one-time subscription, for the parts of the demo that stand in for WeChat or
+// check before the package is loaded: the configuration, the consent simulator, /api/send and the send API
+// simulator. The demo's backend (the grant sink) has none: it is the package's own endpoint, with the crate's rules.
 //
 // Written apart from the package on purpose: the simulators stand in for WeChat, so they must catch what
 // the package gets wrong rather than share its mistakes. tests/e2e/wechat-rules.test.mjs pins each rule to
@@ -16,13 +17,7 @@ export const isTemplateId = matches(/^[A-Za-z0-9_-]{1,128}$/);
 /** The `reserved` state parameter (the grant's Idempotency-Key too): 1..128 letters or digits. */
 export const isReserved = matches(/^[A-Za-z0-9]{1,128}$/);
 
-/** A user's openid for one AppID: 1..64 letters, digits, "-" or "_" (WeChat's are 28 characters). */
-export const isOpenId = matches(/^[A-Za-z0-9_-]{1,64}$/);
-
 export const SCENE_MAX = 10000;
-
-/** A scene as a number (the grant's JSON): an integer from 0 to 10000. */
-export const isScene = (value) => Number.isInteger(value) && value >= 0 && value <= SCENE_MAX;
 
 /**
  * A scene as text (the link's query, the send API's JSON string): the decimal digits the package writes

@@ -150,6 +150,7 @@ const OPTION_NAMES: &[&str] = &[
     "authorize",
     "cors",
     "maxBodyBytes",
+    "onError",
     "request",
 ];
 
