@@ -268,6 +268,9 @@ export function createSender({
       );
       const status = outcome.state === 'sent' ? 200 : outcome.state === 'refused' ? 409 : 502;
       return sendJson(res, status, {
+        // The grant's state and decideSend's name: 'sent' with 'sent_earlier' for a 43101 after a lost answer.
+        state: outcome.state,
+        name: outcome.name,
         errcode: outcome.errcode,
         errmsg,
         explanation,
