@@ -34,7 +34,11 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
  *   Promise<SendMessage>), apiBase: string, fetch: FetchLike, timeoutMs: number }} Context
  */
 
-/** The options every form shares, with defaults; `what` is checkSendOptions' kind. */
+/**
+ * The options every form shares, with defaults; `what` is checkSendOptions' kind.
+ * @param {any} options
+ * @param {'send' | 'worker'} what
+ */
 function context(options, what) {
   checkSendOptions(options, what);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -206,6 +210,8 @@ export function startSendWorker(options) {
 
   /** @type {'running' | 'paused' | 'stopped'} */
   let state = 'running';
+  // Read through a call: sends change it while the loop awaits, which TypeScript's narrowing does not see.
+  const current = () => state;
   /** @type {string | null} */
   let reason = null;
   let pausedUntil = 0;
@@ -217,7 +223,7 @@ export function startSendWorker(options) {
   /** @type {(() => void) | null} */
   let wake = null;
 
-  const sleep = (ms) =>
+  const sleep = (/** @type {number} */ ms) =>
     new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -232,7 +238,7 @@ export function startSendWorker(options) {
     drainWaiters = [];
     for (const resolve of waiters) resolve();
   };
-  const stopQueue = (why) => {
+  const stopQueue = (/** @type {string} */ why) => {
     state = 'stopped';
     reason = why;
     log(`send worker stopped: ${why}`);
@@ -288,6 +294,10 @@ export function startSendWorker(options) {
     return claims.length;
   }
 
+  /**
+   * @param {number} ms
+   * @param {string} why
+   */
   function pause(ms, why) {
     state = 'paused';
     reason = why;
@@ -296,8 +306,8 @@ export function startSendWorker(options) {
   }
 
   const loop = (async () => {
-    while (!stopping && state !== 'stopped') {
-      if (state === 'paused') {
+    while (!stopping && current() !== 'stopped') {
+      if (current() === 'paused') {
         const left = pausedUntil - now();
         if (left > 0) {
           drained(); // nothing will be sent before the pause ends
