@@ -110,8 +110,18 @@ async function finish(ctx, claim, decision, errcode) {
   };
 }
 
+/** The message of a grant could not be made (the site's function failed, or buildSendRequest refused it). */
+class MessageFailed {
+  /** @param {unknown} cause */
+  constructor(cause) {
+    this.cause = cause;
+  }
+}
+
 /**
- * Sends one claimed grant with `accessToken` (already fetched) and finishes the claim.
+ * Sends one claimed grant with `accessToken` (already fetched) and finishes the claim. Rejects with MessageFailed
+ * before any request when there is no message, or with the store's error (the claim then stays, and its lease
+ * expires: the next claimer sends again, which WeChat's permit makes safe).
  * @param {Context} ctx
  * @param {Claim} claim
  * @param {string} accessToken
@@ -124,13 +134,13 @@ async function sendClaimed(ctx, claim, accessToken) {
   if (priorAttemptMayHaveReachedWeChat(grant) && (await ctx.store.hasNewer(grant))) {
     return finish(ctx, claim, decideSend({ noAnswer: true, attempts: grant.attempts, newerGrant: true }), null);
   }
-  const message = typeof ctx.message === 'function' ? await ctx.message({ ...grant }) : ctx.message;
-  const body = buildSendRequest({
-    ...message,
-    openid: grant.openid,
-    templateId: grant.templateId,
-    scene: grant.scene,
-  });
+  let body;
+  try {
+    const message = typeof ctx.message === 'function' ? await ctx.message({ ...grant }) : ctx.message;
+    body = buildSendRequest({ ...message, openid: grant.openid, templateId: grant.templateId, scene: grant.scene });
+  } catch (err) {
+    throw new MessageFailed(err);
+  }
   let token = accessToken;
   let tokenRefreshed = false;
   for (;;) {
@@ -155,7 +165,8 @@ async function sendClaimed(ctx, claim, accessToken) {
 /**
  * Releases a claim without sending (the queue paused or stopped, or the message could not be made): back to
  * 'stored' after `retryInMs` (or 'blocked'), recording `name` — 'not_sent' or 'argument_invalid', names decideSend
- * knows as "nothing was sent", so the next attempt does not take this one for a lost answer.
+ * knows as "nothing was sent", so the next attempt does not take this one for a lost answer — or 'no_answer' when
+ * an earlier attempt may have delivered.
  * @param {Context} ctx
  * @param {Claim} claim
  * @param {{ state?: 'stored' | 'blocked', name: string, retryInMs?: number }} how
@@ -164,7 +175,8 @@ function release(ctx, claim, { state = 'stored', name, retryInMs = 0 }) {
   return ctx.store.finish(claim, {
     state,
     errcode: null,
-    detail: name,
+    // A grant an earlier attempt may have delivered keeps that mark ('no_answer'), whatever this claim did.
+    detail: priorAttemptMayHaveReachedWeChat(claim.grant) ? 'no_answer' : name,
     ...(state === 'stored' && { retryInMs }),
   });
 }
@@ -188,10 +200,11 @@ export async function sendGrant(options) {
   try {
     return await sendClaimed(ctx, claim, accessToken);
   } catch (err) {
-    // The message could not be built (or the store failed): nothing was sent. 'argument_invalid' is the crate's
-    // name for a message WeChat would refuse, which decideSend knows sent nothing.
-    await release(ctx, claim, { name: 'argument_invalid' }).catch(() => false);
-    throw err;
+    if (!(err instanceof MessageFailed)) throw err;
+    // Nothing was sent. 'argument_invalid' is the crate's name for a message WeChat would refuse, which decideSend
+    // knows sent nothing.
+    await release(ctx, claim, { name: 'argument_invalid' });
+    throw err.cause;
   }
 }
 
@@ -246,6 +259,7 @@ export function startSendWorker(options) {
 
   /** One round: a token, a batch of claims, each sent in turn. Resolves the number of grants claimed. */
   async function round() {
+    /** @type {string} */
     let accessToken;
     try {
       accessToken = await ctx.token.get();
@@ -262,22 +276,29 @@ export function startSendWorker(options) {
       }
       return 0;
     }
+    const claimedAt = now();
     const claims = await ctx.store.claim({ leaseMs, limit: batch });
+    // A grant is sent only while its lease surely outlasts the attempt (two requests), so no other claimer can
+    // take it meanwhile; the rest of a slow batch goes back unsent (the first is sent: it was just claimed).
+    const lastStart = claimedAt + leaseMs - (2 * ctx.timeoutMs + 1_000);
     for (let i = 0; i < claims.length; i += 1) {
       const claim = claims[i];
-      if (state !== 'running' || stopping) {
-        // Paused or stopped by an earlier grant of this batch: the rest go back unsent.
+      if (state !== 'running' || stopping || (i > 0 && now() > lastStart)) {
+        // Paused or stopped by an earlier grant of this batch, or out of lease time: back unsent.
         await release(ctx, claim, { name: 'not_sent', retryInMs: Math.max(0, pausedUntil - now()) });
         continue;
       }
       let outcome;
       try {
+        // Cached: the same token unless a send of this batch had it refused and refreshed.
+        accessToken = await ctx.token.get().catch(() => accessToken);
         outcome = await sendClaimed(ctx, claim, accessToken);
       } catch (err) {
+        if (!(err instanceof MessageFailed)) throw err; // the store failed: the round ends, the loop logs it
         // The message for this grant could not be made: a bug or missing data of the site. Typed errors will not
         // fix themselves (blocked); anything else is tried again in a minute.
-        const typed = /** @type {any} */ (err)?.name === 'SubscribeError';
-        log(`send worker: no message for a grant (${typed ? /** @type {any} */ (err).code : 'error'})`);
+        const typed = /** @type {any} */ (err.cause)?.name === 'SubscribeError';
+        log(`send worker: no message for a grant (${typed ? /** @type {any} */ (err.cause).code : 'error'})`);
         await release(ctx, claim, { state: typed ? 'blocked' : 'stored', name: 'argument_invalid', retryInMs: 60_000 });
         continue;
       }

@@ -29,6 +29,9 @@
 
 use crate::errcode;
 
+/// The outcome name of an attempt that got no answer, kept by the later attempts that put the grant back.
+pub const NO_ANSWER: &str = "no_answer";
+
 /// The name a sender records when it gives a claimed grant back without sending it (its worker paused or
 /// stopped): [`prior_attempt_may_have_reached_wechat`] knows that nothing went to WeChat.
 pub const NOT_SENT: &str = "not_sent";
@@ -141,6 +144,8 @@ pub struct Decision {
     pub state: GrantState,
     /// Why, as a stable snake_case name: the errcode's name in [`crate::errcode`], or one of `sent_earlier`,
     /// `no_answer`, `no_answer_newer_grant`, `retries_exhausted`. The store keeps it as the grant's `detail`.
+    /// After an attempt that may have reached WeChat, a grant put back or blocked keeps `no_answer` (the errcode
+    /// tells the latest answer): see [`prior_attempt_may_have_reached_wechat`].
     pub name: &'static str,
     /// Get a new access_token (invalidating the refused one) and send again now, within this attempt. When the
     /// caller cannot, it applies `state` (stored, with `retry_in_ms`).
@@ -207,10 +212,31 @@ fn retry_or_block(name: &'static str, attempts: u32) -> Decision {
 /// assert!(decide(answered(40001, 1)).retry_with_new_token);
 /// ```
 pub fn decide(input: SendInput) -> Decision {
+    let decision = decide_one(input);
+    // Sticky: once an attempt may have reached WeChat, a grant put back (or blocked) records `no_answer`, not the
+    // latest answer's name (its errcode says that), so the attempts after it still know the permit may be spent.
+    let maybe_delivered = match input.attempt {
+        Attempt::NoAnswer { .. } => true,
+        Attempt::Answered {
+            prior_may_have_reached_wechat,
+            ..
+        } => prior_may_have_reached_wechat,
+    };
+    match decision.state {
+        GrantState::Stored | GrantState::Blocked if maybe_delivered => Decision {
+            name: NO_ANSWER,
+            ..decision
+        },
+        _ => decision,
+    }
+}
+
+/// The table for one attempt, before the `no_answer` mark is kept.
+fn decide_one(input: SendInput) -> Decision {
     let SendInput { attempt, attempts } = input;
     let (errcode, token_refreshed, prior_may_have_reached) = match attempt {
         Attempt::NoAnswer { newer_grant: true } => return Decision::new(GrantState::Unknown, "no_answer_newer_grant"),
-        Attempt::NoAnswer { newer_grant: false } => return retry_or_block("no_answer", attempts),
+        Attempt::NoAnswer { newer_grant: false } => return retry_or_block(NO_ANSWER, attempts),
         Attempt::Answered {
             errcode,
             token_refreshed,
@@ -243,33 +269,29 @@ pub fn decide(input: SendInput) -> Decision {
 /// so far, the one about to be made or just made included) and `last_detail` (the name the last finished
 /// attempt recorded, `None` when none finished).
 ///
-/// Each attempt that ends with WeChat's answer records its name; a `no_answer` records that; a sender that
-/// crashed records nothing. So on the second attempt the first is known exactly: it may have reached WeChat
-/// unless it finished with an answer that spent nothing (-1, a refused token, a quota, a blocked request). From
-/// the third on, the store no longer tells which earlier attempt recorded the detail, so this answers `true`:
-/// a grant retried twice whose permit turns out spent is taken as sent by one of its own attempts, which is
-/// wrong only if something else spent the permit between the attempts (another grant of the same triple sent
-/// meanwhile).
+/// An attempt that got no answer records `no_answer`, and [`decide`] keeps that name on every later attempt that
+/// puts the grant back, so the mark survives -1s, quotas and refused tokens. An attempt whose sender died records
+/// nothing: a grant claimed again with no detail at all had every earlier attempt die, so they may have reached
+/// WeChat. What the store cannot tell is a sender that died after an earlier attempt had recorded an answer that
+/// sent nothing (say -1): that detail stays, and a 43101 then ends the grant `refused` although the dead sender's
+/// request may have delivered. That needs a death between WeChat's answer and the store's update on a retry,
+/// and it errs towards `refused` (a grant the user may have to allow again), never towards a second message.
 ///
 /// ```
 /// use wx_subscribemsg::server::outcome::prior_attempt_may_have_reached_wechat as may;
 /// assert!(!may(1, None));
-/// assert!(may(2, None));                  // the first attempt never finished: it crashed
-/// assert!(may(2, Some("no_answer")));
+/// assert!(may(2, None));                  // the first attempt never finished: its sender died
+/// assert!(may(5, Some("no_answer")));
 /// assert!(!may(2, Some("system_busy")));  // WeChat answered -1: nothing sent
-/// assert!(may(3, Some("system_busy")));
+/// assert!(!may(9, Some("api_limit_reached")));
 /// ```
 pub fn prior_attempt_may_have_reached_wechat(attempts: u32, last_detail: Option<&str>) -> bool {
-    match (attempts, last_detail) {
-        (0 | 1, _) => false,
-        (2, Some(name)) => !answered_without_sending(name),
-        _ => true,
-    }
+    attempts > 1 && last_detail.is_none_or(|name| !answered_without_sending(name))
 }
 
 /// `name` is what a finished attempt records when WeChat answered and delivered nothing.
 fn answered_without_sending(name: &str) -> bool {
-    name != "no_answer"
+    name != NO_ANSWER
         && name != "no_answer_newer_grant"
         && name != "sent_earlier"
         && (name == "retries_exhausted"
@@ -384,12 +406,15 @@ mod tests {
         assert!(delays.iter().all(|&d| d <= BACKOFF_CAP_MS));
         assert_eq!(backoff_ms(0), 1_000);
         assert_eq!(backoff_ms(u32::MAX), BACKOFF_CAP_MS);
-        for last in [
-            answered(-1, MAX_ATTEMPTS, false, false),
-            no_answer(MAX_ATTEMPTS + 5, false),
-        ] {
-            assert_eq!(row(last), ("blocked", "retries_exhausted", false, false, false, None));
-        }
+        assert_eq!(
+            row(answered(-1, MAX_ATTEMPTS, false, false)),
+            ("blocked", "retries_exhausted", false, false, false, None)
+        );
+        // Exhausted after answers lost: blocked, and still marked as maybe delivered.
+        assert_eq!(
+            row(no_answer(MAX_ATTEMPTS + 5, false)),
+            ("blocked", "no_answer", false, false, false, None)
+        );
         // A quota pause is not the grant's fault: it never exhausts the attempts.
         assert_eq!(answered(45009, 50, false, false).state, GrantState::Stored);
     }
@@ -413,16 +438,27 @@ mod tests {
         assert_eq!(answered(43101, 2, false, true).name, "sent_earlier");
         assert_eq!(answered(43101, 2, true, true).state, GrantState::Sent);
         assert_eq!(answered(43101, 2, false, false).state, GrantState::Refused);
-        // Other answers do not change with the history.
+        // Other answers keep their state; a grant put back or blocked keeps the mark.
         assert_eq!(answered(0, 2, false, true).name, "ok");
-        assert_eq!(answered(40003, 2, false, true).state, GrantState::Blocked);
+        assert_eq!(
+            row(answered(40003, 2, false, true)),
+            ("blocked", "no_answer", false, false, false, None)
+        );
+        assert_eq!(
+            row(answered(-1, 3, false, true)),
+            ("stored", "no_answer", false, false, false, Some(4_000))
+        );
+        let pause = answered(45011, 3, false, true);
+        assert_eq!((pause.name, pause.pause_queue), ("no_answer", true));
+        let token = answered(40001, 3, false, true);
+        assert_eq!((token.name, token.retry_with_new_token), ("no_answer", true));
     }
 
     #[test]
     fn which_earlier_attempts_may_have_reached_wechat() {
         let may = prior_attempt_may_have_reached_wechat;
         assert!(!may(0, None) && !may(1, None) && !may(1, Some("no_answer")));
-        assert!(may(2, None));
+        assert!(may(2, None) && may(7, None));
         for name in [
             "no_answer",
             "no_answer_newer_grant",
@@ -431,7 +467,7 @@ mod tests {
             "not_a_name",
             "",
         ] {
-            assert!(may(2, Some(name)), "{name}");
+            assert!(may(2, Some(name)) && may(9, Some(name)), "{name}");
         }
         for name in [
             "system_busy",
@@ -442,8 +478,7 @@ mod tests {
             "unknown",
             NOT_SENT,
         ] {
-            assert!(!may(2, Some(name)), "{name}");
-            assert!(may(3, Some(name)), "{name}");
+            assert!(!may(2, Some(name)) && !may(9, Some(name)), "{name}");
         }
     }
 

@@ -35,7 +35,17 @@ for (const factory of storeFactories()) {
       store = await factory.open();
       token = stableTokenProvider({ appid: APPID, secret: SECRET, apiBase: wx.apiBase });
     });
-    after(() => store?.close());
+    const workers = [];
+    /** startSendWorker, stopped after the tests even when one fails (a running worker keeps the process alive). */
+    const startWorker = (options) => {
+      const w = startSendWorker(options);
+      workers.push(w);
+      return w;
+    };
+    after(async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+      await store?.close();
+    });
 
     /** A grant in the store; with `permit`, the user tapped Allow at the simulated WeChat. */
     async function grant({ permit = true, openid = newOpenid(), scene = 1000, templateId = TEMPLATE_ID } = {}) {
@@ -232,11 +242,11 @@ for (const factory of storeFactories()) {
         await assert.rejects(sendGrant(options), (err) => err.name === 'SubscribeError' && err.code === code);
       }
       assert.throws(
-        () => startSendWorker({ store, token }),
+        () => startWorker({ store, token }),
         (err) => err.code === 'invalid_option',
       );
       assert.throws(
-        () => startSendWorker({ store, token, message: MESSAGE, batch: 0 }),
+        () => startWorker({ store, token, message: MESSAGE, batch: 0 }),
         (err) => err.code === 'invalid_option',
       );
     });
@@ -245,7 +255,7 @@ for (const factory of storeFactories()) {
       const grants = [];
       for (let i = 0; i < 12; i += 1) grants.push(await grant({ permit: i % 4 !== 0 }));
       const outcomes = [];
-      const worker = startSendWorker({
+      const worker = startWorker({
         store,
         token,
         message: MESSAGE,
@@ -278,7 +288,7 @@ for (const factory of storeFactories()) {
       assert.equal(wx.sim.stats.calls, calls, 'no sends after the stop');
       await worker.stop();
       // Started again (the site fixed its whitelist), the released grants go out: they were not taken for lost answers.
-      const again = startSendWorker({
+      const again = startWorker({
         store,
         token,
         message: MESSAGE,
@@ -294,10 +304,68 @@ for (const factory of storeFactories()) {
       assert.ok(more.every((g) => messagesTo(g).length <= 1));
     });
 
+    test('the worker: a message it cannot make blocks (typed) or waits (thrown) that grant only', async () => {
+      const bad = await grant();
+      const broken = await grant();
+      const good = await grant();
+      const worker = startWorker({
+        store,
+        token,
+        apiBase: wx.apiBase,
+        timeoutMs: TIMEOUT_MS,
+        leaseMs: LEASE_MS,
+        intervalMs: 50,
+        message: (g) => {
+          if (g.reserved === bad.reserved) return { title: 'x'.repeat(16), content: 'too long a title' };
+          if (g.reserved === broken.reserved) throw new Error('the order database is down');
+          return MESSAGE;
+        },
+      });
+      await worker.drain();
+      await worker.stop();
+      const [b, k, o] = await Promise.all([stored(bad), stored(broken), stored(good)]);
+      assert.deepEqual([b.state, b.detail], ['blocked', 'argument_invalid']);
+      assert.deepEqual([k.state, k.detail], ['stored', 'argument_invalid']);
+      assert.ok(k.dueAt > Date.now() + 30_000, 'tried again in a minute');
+      assert.equal(o.state, 'sent');
+      assert.equal(messagesTo(bad).length + messagesTo(broken).length, 0);
+    });
+
+    test('the worker sends a grant only while its lease outlasts the attempt; the rest of a slow batch goes back', async () => {
+      const grants = [];
+      for (let i = 0; i < 4; i += 1) grants.push(await grant());
+      const slowFetch = async (url, init) => {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return fetch(url, init);
+      };
+      const worker = startWorker({
+        store,
+        token,
+        message: MESSAGE,
+        apiBase: wx.apiBase,
+        fetch: slowFetch,
+        timeoutMs: TIMEOUT_MS,
+        leaseMs: 2 * TIMEOUT_MS + 1_100, // 100 ms to start sending after a claim
+        intervalMs: 20,
+        batch: 4,
+      });
+      await worker.drain();
+      await worker.stop();
+      for (const g of grants) {
+        const s = await stored(g);
+        assert.equal(s.state, 'sent');
+        assert.equal(messagesTo(g).length, 1);
+      }
+      assert.ok(
+        (await Promise.all(grants.map(stored))).some((g) => g.attempts > 1),
+        'some grants were given back and claimed again',
+      );
+    });
+
     test('the worker pauses on 45011 and resumes', async () => {
       const g = await grant();
       wx.sim.faults({ send: [45011] });
-      const worker = startSendWorker({
+      const worker = startWorker({
         store,
         token,
         message: MESSAGE,
