@@ -160,20 +160,33 @@ for (const factory of storeFactories()) {
       assert.equal(wx.sim.stats.calls - calls, 2);
     });
 
-    test('a lost answer: retried, and the 43101 that follows is our own message (sent, once)', async () => {
+    test('a lost answer, then -1: the grant keeps its mark, and the 43101 that follows is our own message', async () => {
       const g = await grant();
-      await row(g, ['lost'], { outcome: { state: 'stored', name: 'no_answer', errcode: null }, calls: 1 }).catch(
-        (err) => {
-          // The message was delivered although the answer was lost.
-          if (messagesTo(g).length !== 1) throw err;
-        },
-      );
+      wx.sim.faults({ send: ['lost'] });
+      const lost = await send(g);
+      assert.deepEqual([lost.state, lost.name, lost.errcode, lost.retryInMs], ['stored', 'no_answer', null, 1_000]);
       assert.equal(messagesTo(g).length, 1, 'WeChat delivered before the connection dropped');
-      assert.equal((await stored(g)).state, 'stored');
       await new Promise((resolve) => setTimeout(resolve, 1_050)); // the backoff of the first attempt
+      wx.sim.faults({ send: [-1] });
+      const busy = await send(g);
+      assert.deepEqual([busy.state, busy.name, busy.errcode], ['stored', 'no_answer', -1], 'still maybe delivered');
+      await new Promise((resolve) => setTimeout(resolve, 2_050));
       const outcome = await send(g);
       assert.deepEqual([outcome.state, outcome.name, outcome.errcode], ['sent', 'sent_earlier', 43101]);
       assert.equal(messagesTo(g).length, 1, 'exactly one message');
+      assert.equal((await stored(g)).attempts, 3);
+    });
+
+    test('-1 twice, then 43101: refused (nothing of ours reached WeChat)', async () => {
+      const g = await grant({ permit: false });
+      wx.sim.faults({ send: [-1] });
+      assert.equal((await send(g)).name, 'system_busy');
+      await new Promise((resolve) => setTimeout(resolve, 1_050));
+      wx.sim.faults({ send: [-1] });
+      assert.equal((await send(g)).name, 'system_busy');
+      await new Promise((resolve) => setTimeout(resolve, 2_050));
+      const outcome = await send(g);
+      assert.deepEqual([outcome.state, outcome.name, outcome.errcode], ['refused', 'user_refused', 43101]);
     });
 
     test('a lost answer while a newer grant of the same triple waits: unknown, never retried', async () => {
