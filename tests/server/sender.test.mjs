@@ -375,6 +375,50 @@ for (const factory of storeFactories()) {
       );
     });
 
+    test('the worker and the token endpoint: a refused secret stops it, a limit pauses it; nothing claimed, nothing leaked', async () => {
+      const g = await grant();
+      const lines = [];
+      const wrongSecret = `${SECRET}_WRONG`;
+      const refused = startWorker({
+        store,
+        token: stableTokenProvider({ appid: APPID, secret: wrongSecret, apiBase: wx.apiBase }),
+        message: MESSAGE,
+        apiBase: wx.apiBase,
+        timeoutMs: TIMEOUT_MS,
+        leaseMs: LEASE_MS,
+        intervalMs: 20,
+        log: (line) => lines.push(line),
+      });
+      await refused.drain();
+      assert.equal(refused.state, 'stopped');
+      assert.match(refused.reason, /^token_refused: .*invalid_appsecret/);
+      const calls = wx.sim.stats.tokenCalls;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      assert.equal(wx.sim.stats.tokenCalls, calls, 'not asked again: stopped');
+      wx.sim.faults({ token: [45011] });
+      const limited = startWorker({
+        store,
+        token: stableTokenProvider({ appid: APPID, secret: SECRET, apiBase: wx.apiBase }),
+        message: MESSAGE,
+        apiBase: wx.apiBase,
+        timeoutMs: TIMEOUT_MS,
+        leaseMs: LEASE_MS,
+        intervalMs: 20,
+        log: (line) => lines.push(line),
+      });
+      await limited.drain();
+      assert.equal(limited.state, 'paused');
+      assert.match(limited.reason, /^token_rate_limited/);
+      await limited.stop();
+      const s = await stored(g);
+      assert.deepEqual([s.state, s.attempts], ['stored', 0], 'nothing claimed without a token');
+      assert.ok(lines.length >= 2, lines.join('\n'));
+      const token = await stableTokenProvider({ appid: APPID, secret: SECRET, apiBase: wx.apiBase }).get();
+      for (const line of lines) {
+        assert.ok(!line.includes(SECRET) && !line.includes(token), `no secret or token in: ${line}`);
+      }
+    });
+
     test('the worker pauses on 45011 and resumes', async () => {
       const g = await grant();
       wx.sim.faults({ send: [45011] });
