@@ -278,7 +278,7 @@ function fileStore(path, lockFile, handle, rows, sequence, size) {
         await write(group.changed);
       } catch (error) {
         // What was planned on top of this group cannot stand either.
-        const later = next;
+        const later = /** @type {typeof group | null} */ (next);
         next = null;
         staged.clear();
         stagedSequence = sequence;
@@ -343,27 +343,29 @@ function fileStore(path, lockFile, handle, rows, sequence, size) {
 
   return {
     insert(grant) {
-      return change(() => {
-        const checked = grantToInsert(grant);
-        const known = current(checked.reserved);
-        if (known) return { changed: [], result: { created: false, grant: view(known) } };
-        const now = Date.now();
-        /** @type {Row} */
-        const row = {
-          ...checked,
-          state: 'stored',
-          receivedAt: now,
-          sequence: stagedSequence + 1,
-          attempts: 0,
-          dueAt: now,
-          leaseUntil: null,
-          errcode: null,
-          detail: null,
-          updatedAt: now,
-          lease: null,
-        };
-        return { changed: [row], result: { created: true, grant: view(row) } };
-      });
+      return change(
+        /** @returns {{ changed: Row[], result: { created: boolean, grant: StoredGrant } }} */ () => {
+          const checked = grantToInsert(grant);
+          const known = current(checked.reserved);
+          if (known) return { changed: [], result: { created: false, grant: view(known) } };
+          const now = Date.now();
+          /** @type {Row} */
+          const row = {
+            ...checked,
+            state: 'stored',
+            receivedAt: now,
+            sequence: stagedSequence + 1,
+            attempts: 0,
+            dueAt: now,
+            leaseUntil: null,
+            errcode: null,
+            detail: null,
+            updatedAt: now,
+            lease: null,
+          };
+          return { changed: [row], result: { created: true, grant: view(row) } };
+        },
+      );
     },
 
     get(reserved) {

@@ -48,7 +48,8 @@ function toRequest(req) {
   const init = { method, headers };
   if (method !== 'GET' && method !== 'HEAD') {
     const parsed = /** @type {{ body?: unknown }} */ (req).body;
-    init.body = typeof parsed === 'string' || Buffer.isBuffer(parsed) ? parsed : bodyStream(req);
+    init.body =
+      typeof parsed === 'string' ? parsed : Buffer.isBuffer(parsed) ? new Uint8Array(parsed) : bodyStream(req);
     init.duplex = 'half';
   }
   return new Request(url, init);

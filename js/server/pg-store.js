@@ -108,7 +108,7 @@ function checkClient(client) {
 }
 
 // Times leave the database as milliseconds since the epoch (float8, so `pg` gives numbers, not strings).
-const ms = (column) => `floor(extract(epoch FROM ${column}) * 1000)::float8`;
+const ms = (/** @type {string} */ column) => `floor(extract(epoch FROM ${column}) * 1000)::float8`;
 const COLUMNS = `appid, openid, template_id AS "templateId", scene, reserved, state,
   ${ms('received_at')} AS "receivedAt", sequence::float8 AS sequence, attempts, ${ms('due_at')} AS "dueAt",
   ${ms('lease_until')} AS "leaseUntil", errcode, detail, ${ms('updated_at')} AS "updatedAt"`;

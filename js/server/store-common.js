@@ -48,7 +48,7 @@ export function invalidOption(name) {
  * @returns {Grant}
  */
 export function grantToInsert(grant) {
-  return checkGrant(grant);
+  return checkGrant(/** @type {any} */ (grant));
 }
 
 /**

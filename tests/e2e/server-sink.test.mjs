@@ -292,6 +292,10 @@ describe('grant sink on PostgreSQL (DATABASE_URL)', () => {
       const down = await post(server.url, grant({ reserved: 'WhileDown1' }));
       assert.equal(down.status, 503);
       assert.equal(down.body.error.code, 'store_unavailable');
+      assert.ok(
+        server.lines.some((l) => /^sink: store_unavailable: .*(ECONNREFUSED|terminat)/i.test(l)),
+        'what failed is in the demo log',
+      );
       await db.restart();
       assert.equal((await post(server.url, grant({ reserved: 'WhileDown1' }))).status, 201);
     } finally {

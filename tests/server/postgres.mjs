@@ -1,9 +1,9 @@
 // A throwaway PostgreSQL cluster for the server tests: Debian's binaries (scripts/setup.sh installs them), a fresh
 // data directory in a temporary directory, a free port on 127.0.0.1 only, trust authentication for user `app`.
 // The server refuses to run as root (CI runs as root), so as root every pg_ctl runs as the `postgres` user.
-// Stopped by the test's `after` hook, and also when the process exits (a failed test, an uncaught error), so no
-// cluster outlives its test run.
-import { execFileSync } from 'node:child_process';
+// Stopped by the test's `after` hook, and also when the process exits (a failed test, an uncaught error, a signal);
+// a watchdog shell stops it even when the process is killed outright (SIGKILL), so no cluster outlives its test run.
+import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,19 @@ function run(bin, program, args) {
 }
 
 /**
+ * A detached shell that waits for this process to end and then stops the cluster and deletes its directory: the
+ * only cleanup a SIGKILL leaves room for. A cluster already stopped makes its pg_ctl fail quietly.
+ * @param {string} bin
+ * @param {string} data
+ * @param {string} dir
+ */
+function watch(bin, data, dir) {
+  const pgCtl = `${root ? 'runuser -u postgres -- ' : ''}'${join(bin, 'pg_ctl')}' -D '${data}' -m immediate stop`;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${pgCtl} >/dev/null 2>&1; rm -rf '${dir}'`;
+  spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
+}
+
+/**
  * Starts a new cluster and resolves once it accepts connections.
  * @returns {Promise<{ url: string, port: number, dir: string, stop(): Promise<void>, kill(): Promise<void>, restart(): Promise<void> }>}
  *   `url` is a connection string for `pg` (user app, database postgres); `kill()` stops it the way a crash would
@@ -98,6 +111,7 @@ export async function startPostgres() {
   onSignalExit();
   start();
   running = true;
+  watch(bin, data, dir);
   return {
     url: `postgres://app@127.0.0.1:${port}/postgres`,
     port,

@@ -45,7 +45,15 @@ const listed = (g) => ({
 export function createSink(config, { store, faults, pkg, log = () => {} }) {
   const stats = { posts: 0, created: 0, duplicates: 0, rejected: 0, faulted: 0 };
   const endpoint =
-    pkg && store ? pkg.createGrantListener({ appid: config.appid, templateIds: config.templateIds, store }) : null;
+    pkg && store
+      ? pkg.createGrantListener({
+          appid: config.appid,
+          templateIds: config.templateIds,
+          store,
+          // What failed behind a 503 or a 500, on the demo's console (the client gets the code only).
+          onError: (error) => log(`sink: ${error.code ?? 'error'}: ${error.message}`),
+        })
+      : null;
 
   /** Counts and logs the endpoint's answer by its status. */
   function count(status) {
