@@ -231,7 +231,7 @@ export function describeConfig(config, { url, authorizeUrl, wxApiBase }) {
       'WX_ACCESS_TOKEN',
       config.wxAccessToken
         ? `(set, ${config.wxAccessToken.length} characters, not shown)`
-        : "(the simulator's SIM_ACCESS_TOKEN)",
+        : "(tokens from the simulator's stable_token)",
     ],
     ['SIM_ACCESS_TOKEN', config.simAccessToken],
     ['SIM_APP_SECRET', `(${config.simAppSecret.length} characters, not shown)`],
