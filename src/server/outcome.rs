@@ -16,7 +16,8 @@
 //! - **Quotas pause the queue.** 45011 (the per-minute rate) pauses everything for [`RATE_PAUSE_MS`] (one
 //!   minute, as WeChat's errmsg asks); 45009 (the daily quota) for [`QUOTA_PAUSE_MS`] (one hour: the quota resets
 //!   at midnight Beijing time or when the site clears it on the platform, and one call an hour finds out). The
-//!   grant is `stored`; a pause does not count toward [`MAX_ATTEMPTS`].
+//!   grant is `stored`, however many attempts it has had. (Attempts are the store's claims, pauses and grants
+//!   given back unsent included: a grant that waited through many pauses has fewer backoff retries left.)
 //! - **No answer.** A network failure or timeout after the request may have reached WeChat: WeChat may have
 //!   delivered. Retrying is safe, because WeChat answers 43101 rather than deliver a second message for one
 //!   permit — unless a newer grant of the same (openid, template, scene) is stored: two Allows make one permit,
@@ -24,8 +25,9 @@
 //! - **43101 after a lost answer means sent.** An Allow gave this grant a permit. If an earlier attempt of this
 //!   grant may have reached WeChat (its answer was lost, or the sender crashed after sending), a 43101 now says
 //!   the permit is spent — most likely by that earlier attempt, which delivered the message. The grant ends
-//!   `sent` (`sent_earlier`), not `refused`: the user got the one message. See
-//!   [`prior_attempt_may_have_reached_wechat`] for how a sender knows.
+//!   `sent` (`sent_earlier`), not `refused`: the user got the one message. The mark is kept: every later attempt
+//!   that puts the grant back records `no_answer` (its errcode tells the latest answer). See
+//!   [`prior_attempt_may_have_reached_wechat`] for how a sender knows, and the one case it cannot.
 
 use crate::errcode;
 
