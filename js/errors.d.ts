@@ -37,7 +37,11 @@ export type CoreErrorCode =
   | 'appid_mismatch'
   | 'template_not_accepted'
   | 'store_unavailable'
-  | 'store_locked';
+  | 'store_locked'
+  | 'token_refused'
+  | 'token_rate_limited'
+  | 'token_unavailable'
+  | 'grant_not_due';
 
 /** What every function of this package throws or rejects with: switch on `code`, show `message`. */
 export interface SubscribeError extends Error {

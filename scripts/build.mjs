@@ -48,7 +48,7 @@ const server = declared(join(pkg, 'node', 'wx_subscribemsg.d.ts'));
 // The Node entry has what works without a browser page, plus the server side of Step 2.
 const pageOnly = new Set(['authorize']);
 // The package's own server code (js/server/) calls these; they are not part of the entry's API.
-const serverInternal = new Set(['storeError', 'checkGrant']);
+const serverInternal = new Set(['storeError', 'checkGrant', 'checkSendOptions', 'grantNotDueError']);
 server.functions = server.functions.filter((name) => !pageOnly.has(name) && !serverInternal.has(name));
 const reexport = (names, from) => `export { ${names.join(', ')} } from '${from}';\n`;
 

@@ -208,6 +208,15 @@ errors! {
     //
     //
     // ==== The server sending messages (src/server/outcome.rs, src/server/token.rs, js/server/ token and sender) ====
+    /// WeChat's token endpoint refused the credentials or the caller (40013, 40125, 40164, …); the detail is the
+    /// errcode's name.
+    TokenRefused(name: &'static str) => "token_refused", "stable_token refused ({}): check AppID, AppSecret, IP whitelist";
+    /// WeChat's token endpoint is over its quota or rate (45009, 45011).
+    TokenRateLimited(name: &'static str) => "token_rate_limited", "stable_token is over its limit ({}): retry later";
+    /// No token came: -1 (busy), no answer, or an answer that is not a token.
+    TokenUnavailable(what: &'static str) => "token_unavailable", "no access_token from stable_token ({}): retry later";
+    /// `sendGrant` found no grant with this `reserved` it could claim.
+    GrantNotDue(state: &'static str) => "grant_not_due", "this grant cannot be sent now: {}";
 
     // ==== end of the sending side ====
     }

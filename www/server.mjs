@@ -11,7 +11,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SEND_API_PATH, SIMULATOR_STATE_PATH, WXAPI_MOUNT, createApiSimulator } from './lib/api-simulator.mjs';
+import {
+  SEND_API_PATH,
+  SIMULATOR_FAULTS_PATH,
+  SIMULATOR_STATE_PATH,
+  STABLE_TOKEN_PATH,
+  WXAPI_MOUNT,
+  createApiSimulator,
+} from './lib/api-simulator.mjs';
 import { ConfigError, ROOT_DIR, WWW_DIR, describeConfig, loadConfig } from './lib/config.mjs';
 import { createFaultSwitch } from './lib/faults.mjs';
 import { openGrantStore } from './lib/grant-store.mjs';
@@ -40,7 +47,6 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
   const faults = createFaultSwitch(config.faults);
   // The send API: WX_API_BASE, or this server's own simulator once its address is known.
   let apiBase = config.wxApiBase || null;
-  const accessToken = config.wxAccessToken || config.simAccessToken;
 
   const publicConfig = () => ({
     appid: config.appid,
@@ -63,7 +69,16 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
 
   const simulator = createSimulator(config, { state: wechat, log });
   const sink = createSink(config, { store, faults, pkg, log });
-  const sender = createSender({ grants: store, sends, pkg, apiBase: () => apiBase, accessToken, log });
+  const sender = createSender({
+    grants: store,
+    sends,
+    pkg,
+    apiBase: () => apiBase,
+    accessToken: config.wxAccessToken,
+    appid: config.appid,
+    appSecret: config.simAppSecret,
+    log,
+  });
   const wxapi = createApiSimulator(config, { state: wechat, log });
   const inbox = createInbox(config, { state: wechat, realApi: Boolean(config.wxApiBase), log });
 
@@ -77,7 +92,9 @@ export async function startServer({ env = process.env, log = console.log, pkgDir
     [SEND_PATH]: { POST: sender.postSend },
     [SENDS_PATH]: { GET: sender.listSends },
     [WXAPI_MOUNT + SEND_API_PATH]: { [ANY_METHOD]: wxapi.send },
+    [WXAPI_MOUNT + STABLE_TOKEN_PATH]: { [ANY_METHOD]: wxapi.stableToken },
     [SIMULATOR_STATE_PATH]: { GET: wxapi.showState },
+    [SIMULATOR_FAULTS_PATH]: { POST: wxapi.setFaults },
     [INBOX_PATH]: { GET: inbox.show },
     [FOLLOW_PATH]: { POST: inbox.follow },
   });

@@ -1,6 +1,7 @@
 //! What WeChat's answer to the send request means, and what to do about it.
 
 use crate::prelude::*;
+use crate::server::outcome::{Effect, QUOTA_PAUSE_MS, RATE_PAUSE_MS};
 use serde::Deserialize;
 
 /// What to do with a failed send.
@@ -39,33 +40,52 @@ pub struct Errcode {
     pub meaning: &'static str,
     /// What to do.
     pub action: &'static str,
-    /// Whether and when to retry.
+    /// Whether and when to retry: derived from `effect`.
     pub retry: Retry,
+    /// What the answer does to the grant it was sent for (the server's decision table,
+    /// [`crate::server::outcome::decide`], reads it).
+    pub effect: Effect,
+}
+
+/// A row, with `retry` derived from `effect` so the two cannot disagree.
+const fn row(errcode: i64, name: &'static str, meaning: &'static str, action: &'static str, effect: Effect) -> Errcode {
+    Errcode {
+        errcode,
+        name,
+        meaning,
+        action,
+        retry: effect.retry(),
+        effect,
+    }
 }
 
 const TABLE: &[Errcode] = &[
-    Errcode { errcode: 0, name: "ok", meaning: "The message was sent.", action: "Nothing; the grant's one permit is now used.", retry: Retry::Done },
-    Errcode { errcode: -1, name: "system_busy", meaning: "WeChat's system is busy.", action: "Retry after a short wait, with backoff.", retry: Retry::Later },
-    Errcode { errcode: 40001, name: "invalid_credential", meaning: "The access_token is invalid or not the latest (another server refreshed it, or the AppSecret is wrong).", action: "Get a fresh access_token from your single token service and retry once.", retry: Retry::AfterTokenRefresh },
-    Errcode { errcode: 42001, name: "access_token_expired", meaning: "The access_token expired (they last 2 hours).", action: "Get a fresh access_token and retry once.", retry: Retry::AfterTokenRefresh },
-    Errcode { errcode: 41001, name: "access_token_missing", meaning: "The request has no access_token.", action: "Add ?access_token= to the URL (from your token service) and retry.", retry: Retry::AfterTokenRefresh },
-    Errcode { errcode: 40164, name: "invalid_ip", meaning: "The calling server's IP address is not on the account's IP whitelist.", action: "Add the server's outbound IP to the whitelist under Settings > Basic configuration; do not retry until then.", retry: Retry::No },
-    Errcode { errcode: 45009, name: "api_limit_reached", meaning: "The account reached the API's daily call quota.", action: "Retry after the quota resets (next day), or clear the quota on the platform.", retry: Retry::Later },
-    Errcode { errcode: 47001, name: "data_format_error", meaning: "The body is not valid JSON or not in the expected shape.", action: "Send the body buildSendRequest returns, as JSON, with Content-Type: application/json; do not retry.", retry: Retry::No },
-    Errcode { errcode: 40003, name: "invalid_openid", meaning: "touser is not an openid of this Service Account.", action: "Check that the grant came from this AppID's consent callback; do not retry.", retry: Retry::No },
-    Errcode { errcode: 40037, name: "invalid_template_id", meaning: "template_id is not a one-time subscription template of this account (often a 'subscription notification' template used by mistake).", action: "Use the template ID from the interface permission list's one-time subscription entry; do not retry.", retry: Retry::No },
-    Errcode { errcode: 43101, name: "user_refused", meaning: "The user has not authorized this template and scene, or the one permit of the authorization is already used (authorizing again under the same scene does not add permits).", action: "Ask the user to subscribe again; a second message at once needs a second scene.", retry: Retry::No },
-    Errcode { errcode: 47003, name: "argument_invalid", meaning: "An argument is invalid: a title over 15 characters, content over 200, a malformed url or miniprogram, or data not in the template's format.", action: "Fix the request (buildSendRequest validates these); do not retry.", retry: Retry::No },
-    Errcode { errcode: 48001, name: "api_unauthorized", meaning: "The account has no permission for this API (not a certified Service Account).", action: "Check the interface permission list on the platform; do not retry.", retry: Retry::No },
+    row(0, "ok", "The message was sent.", "Nothing; the grant's one permit is now used.", Effect::Sent),
+    row(-1, "system_busy", "WeChat's system is busy.", "Retry after a short wait, with backoff.", Effect::Backoff),
+    row(40001, "invalid_credential", "The access_token is invalid or not the latest (another server refreshed it, or the AppSecret is wrong).", "Get a fresh access_token from your single token service and retry once.", Effect::NewToken),
+    row(42001, "access_token_expired", "The access_token expired (they last 2 hours).", "Get a fresh access_token and retry once.", Effect::NewToken),
+    row(40014, "invalid_access_token", "The access_token is not a valid token (malformed, cut, or from another API).", "Get a fresh access_token from your token service and retry once.", Effect::NewToken),
+    row(41001, "access_token_missing", "The request has no access_token.", "Add ?access_token= to the URL (from your token service) and retry.", Effect::NewToken),
+    row(40164, "invalid_ip", "The calling server's IP address is not on the account's IP whitelist.", "Add the server's outbound IP to the whitelist under Settings > Basic configuration; do not retry until then.", Effect::StopQueue),
+    row(45009, "api_limit_reached", "The account reached the API's daily call quota.", "Retry after the quota resets (next day), or clear the quota on the platform.", Effect::Pause(QUOTA_PAUSE_MS)),
+    row(45011, "api_minute_limit_reached", "The account calls the API too often: the per-minute rate limit.", "Slow down: retry in a minute.", Effect::Pause(RATE_PAUSE_MS)),
+    row(40013, "invalid_appid", "The AppID is not valid (an answer of the token endpoint).", "Check the AppID the token provider uses; do not retry until then.", Effect::StopQueue),
+    row(40125, "invalid_appsecret", "The AppSecret is wrong (an answer of the token endpoint).", "Check the AppSecret (Settings and Development > Basic configuration); do not retry until then.", Effect::StopQueue),
+    row(47001, "data_format_error", "The body is not valid JSON or not in the expected shape.", "Send the body buildSendRequest returns, as JSON, with Content-Type: application/json; do not retry.", Effect::Block),
+    row(40003, "invalid_openid", "touser is not an openid of this Service Account.", "Check that the grant came from this AppID's consent callback; do not retry.", Effect::Block),
+    row(40037, "invalid_template_id", "template_id is not a one-time subscription template of this account (often a 'subscription notification' template used by mistake).", "Use the template ID from the interface permission list's one-time subscription entry; do not retry.", Effect::Block),
+    row(43101, "user_refused", "The user has not authorized this template and scene, or the one permit of the authorization is already used (authorizing again under the same scene does not add permits).", "Ask the user to subscribe again; a second message at once needs a second scene.", Effect::NoPermit),
+    row(47003, "argument_invalid", "An argument is invalid: a title over 15 characters, content over 200, a malformed url or miniprogram, or data not in the template's format.", "Fix the request (buildSendRequest validates these); do not retry.", Effect::Block),
+    row(48001, "api_unauthorized", "The account has no permission for this API (not a certified Service Account).", "Check the interface permission list on the platform; do not retry.", Effect::StopQueue),
 ];
 
-const UNKNOWN: Errcode = Errcode {
-    errcode: 0,
-    name: "unknown",
-    meaning: "An errcode this table does not know.",
-    action: "Read errmsg and WeChat's global return codes; do not retry blindly.",
-    retry: Retry::No,
-};
+const UNKNOWN: Errcode = row(
+    0,
+    "unknown",
+    "An errcode this table does not know.",
+    "Read errmsg and WeChat's global return codes; do not retry blindly.",
+    Effect::Block,
+);
 
 /// The row for `errcode`.
 ///
@@ -81,6 +101,17 @@ pub fn explain(errcode: i64) -> Errcode {
         .copied()
         .find(|row| row.errcode == errcode)
         .unwrap_or(Errcode { errcode, ..UNKNOWN })
+}
+
+/// The row named `name` (the table's names and `unknown`), e.g. to read back a grant's recorded outcome.
+///
+/// ```
+/// use wx_subscribemsg::wechat::errcode::by_name;
+/// assert_eq!(by_name("user_refused").map(|row| row.errcode), Some(43101));
+/// assert!(by_name("no_such_name").is_none());
+/// ```
+pub fn by_name(name: &str) -> Option<Errcode> {
+    TABLE.iter().chain([&UNKNOWN]).copied().find(|row| row.name == name)
 }
 
 /// WeChat's answer to the send request: `{"errcode":0,"errmsg":"ok"}`.
@@ -122,6 +153,10 @@ mod tests {
             (40164, "invalid_ip", Retry::No),
             (45009, "api_limit_reached", Retry::Later),
             (47001, "data_format_error", Retry::No),
+            (40014, "invalid_access_token", Retry::AfterTokenRefresh),
+            (45011, "api_minute_limit_reached", Retry::Later),
+            (40013, "invalid_appid", Retry::No),
+            (40125, "invalid_appsecret", Retry::No),
         ] {
             let row = explain(code);
             assert_eq!((row.errcode, row.name, row.retry), (code, name, retry));

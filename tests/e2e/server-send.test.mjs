@@ -274,6 +274,43 @@ describe('/api/send against the simulator', () => {
     }
   });
 
+  const simFaults = (base, faults) =>
+    fetch(new URL('/wxapi/simulator/faults', base), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(faults),
+    });
+
+  test("the token is the simulator's stable_token; rotated there, it is refreshed once and the send retried once", async () => {
+    const g = await grant(base, { scene: 6000 });
+    const before = (await simState(base)).stats;
+    await simFaults(base, { rotateToken: true });
+    const { status, body } = await send(base, { reserved: g.reserved, title: 'Hi', content: 'There' });
+    assert.deepEqual([status, body.state, body.errcode], [200, 'sent', 0]);
+    const after = (await simState(base)).stats;
+    assert.equal(after.calls - before.calls, 2, 'the refused send and the retry');
+    assert.ok(after.tokenCalls - before.tokenCalls <= 2, 'at most the first token and one refresh');
+    assert.equal(after.forceRefreshes, 0);
+  });
+
+  test('a lost answer: 502, the grant stays sendable; the next click gets 43101 and the grant is sent, one message', async () => {
+    const g = await grant(base, { scene: 6001 });
+    await simFaults(base, { send: ['lost'] });
+    const lost = await send(base, { reserved: g.reserved, title: 'Hi', content: 'There' });
+    assert.deepEqual([lost.status, lost.body.error.code], [502, 'api_unreachable']);
+    const messages = async () =>
+      (await simState(base)).messages.filter((m) => m.openid === g.openid && m.scene === '6001');
+    assert.equal((await messages()).length, 1, 'WeChat delivered before the connection dropped');
+    const again = await send(base, { reserved: g.reserved, title: 'Hi', content: 'There' });
+    assert.deepEqual(
+      [again.status, again.body.state, again.body.name, again.body.errcode],
+      [200, 'sent', 'sent_earlier', 43101],
+    );
+    assert.equal((await messages()).length, 1, 'exactly one message');
+    const third = await send(base, { reserved: g.reserved, title: 'Hi', content: 'There' });
+    assert.deepEqual([third.status, third.body.source], [409, 'local']);
+  });
+
   test('the access token never reaches the browser', async () => {
     const config = await (await fetch(new URL('/config.json', base))).text();
     assert.doesNotMatch(config, /SIMULATED_ACCESS_TOKEN|access_token/i);
@@ -353,8 +390,13 @@ describe('/api/send against another WX_API_BASE: what each answer does to the pe
   test(`errcodes ${kept.join(', ')}: 502 with the explanation; the permit stays available, each time`, async () => {
     const g = await grant(server.url, { scene: 2 });
     for (const errcode of kept) {
-      stub.queue.push(errcode);
+      // A refused token is dropped and the send retried once with a new one (here the same WX_ACCESS_TOKEN): two
+      // requests, both refused.
+      const tokenCode = pkg.explainErrcode(errcode).retry === 'refresh_token';
+      stub.queue.push(...(tokenCode ? [errcode, errcode] : [errcode]));
+      const requests = stub.received.length;
       const { status, body } = await send(server.url, { reserved: g.reserved, title: 'Hi', content: 'There' });
+      assert.equal(stub.received.length - requests, tokenCode ? 2 : 1, `${errcode}: requests`);
       assert.equal(status, 502, `${errcode}`);
       assert.equal(body.errcode, errcode);
       assert.equal(body.errmsg, `stub ${errcode}`);

@@ -93,3 +93,44 @@ export async function receiving(pool: {
   return [sql, created, stored.sequence, done, listener, status];
 }
 declare const process_env_database: boolean;
+
+// The sending half: the token provider, one grant, the worker.
+import {
+  decideSend,
+  readStableToken,
+  sendGrant,
+  stableTokenProvider,
+  staticTokenProvider,
+  startSendWorker,
+} from 'wx-subscribemsg';
+import type { SendDecision, SendOutcome, SendWorker, TokenProvider } from 'wx-subscribemsg';
+
+export async function sending(store: GrantStore) {
+  const token: TokenProvider = stableTokenProvider({ appid: 'wxaba38c7f163da69b', secret: 'APPSECRET' });
+  const central: TokenProvider = staticTokenProvider(async () => 'TOKEN', { onInvalid: (t: string) => void t });
+  const outcome: SendOutcome = await sendGrant({
+    store,
+    token,
+    reserved: 'abc123',
+    message: { title: '发货通知', content: '您的订单已发货' },
+  });
+  const state: 'sent' | 'refused' | 'stored' | 'blocked' | 'unknown' = outcome.state;
+  const worker: SendWorker = startSendWorker({
+    store,
+    token: central,
+    message: (grant: StoredGrant) => ({ title: 'Shipped', content: `scene ${grant.scene}` }),
+    batch: 20,
+  });
+  const paused: boolean = worker.state === 'paused';
+  await worker.stop();
+  const decision: SendDecision = decideSend({ errcode: 43101, attempts: 2, lastDetail: null });
+  const lost: SendDecision = decideSend({ noAnswer: true, attempts: 1, newerGrant: false });
+  const lifetime: number = readStableToken({ access_token: 'T', expires_in: 7200 }).cacheMs;
+  // @ts-expect-error the secret is required
+  stableTokenProvider({ appid: 'wxaba38c7f163da69b' });
+  // @ts-expect-error a message needs content
+  await sendGrant({ store, token, reserved: 'abc', message: { title: 'T' } });
+  // @ts-expect-error no answer needs newerGrant
+  decideSend({ noAnswer: true, attempts: 1 });
+  return [state, paused, decision.retryWithNewToken, lost.state, lifetime];
+}

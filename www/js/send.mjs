@@ -96,7 +96,7 @@ export function mountSendCard(config, { onSent = () => {} } = {}) {
 
     if (typeof body.errcode === 'number') {
       const { explanation } = body;
-      const sent = body.errcode === 0;
+      const sent = body.errcode === 0 || body.state === 'sent'; // 'sent_earlier': a lost answer had delivered
       showResult({
         state: sent ? 'sent' : 'refused',
         title: sent

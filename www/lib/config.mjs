@@ -20,7 +20,8 @@ export const DEFAULTS = Object.freeze({
   DELIVERY_RETRY_DELAY_MS: '500', // the pages' retryDelayMs (the package's default)
   WX_API_BASE: '', // empty: the local send API simulator, http://HOST:PORT/wxapi
   WX_ACCESS_TOKEN: '', // empty: the simulator's token (required with another WX_API_BASE)
-  SIM_ACCESS_TOKEN: 'SIMULATED_ACCESS_TOKEN', // the only access_token the send API simulator accepts
+  SIM_ACCESS_TOKEN: 'SIMULATED_ACCESS_TOKEN', // a fixed access_token the send API simulator always accepts
+  SIM_APP_SECRET: 'SIMULATED_APP_SECRET', // the AppSecret the simulator's cgi-bin/stable_token accepts with APPID
   DATABASE_URL: '', // empty: the file store in DATA_DIR; postgres://… keeps grants in PostgreSQL instead
 });
 
@@ -115,6 +116,9 @@ export function loadConfig(env = process.env) {
   const simAccessToken = get('SIM_ACCESS_TOKEN');
   if (!TOKEN_RE.test(simAccessToken))
     problems.push('SIM_ACCESS_TOKEN must be 1..512 printable ASCII characters without spaces');
+  const simAppSecret = get('SIM_APP_SECRET');
+  if (!TOKEN_RE.test(simAppSecret) || simAppSecret.length > 128)
+    problems.push('SIM_APP_SECRET must be 1..128 printable ASCII characters without spaces');
   const wxAccessToken = get('WX_ACCESS_TOKEN');
   if (wxAccessToken && !TOKEN_RE.test(wxAccessToken))
     problems.push(
@@ -168,6 +172,7 @@ export function loadConfig(env = process.env) {
     wxApiBase,
     wxAccessToken,
     simAccessToken,
+    simAppSecret,
     databaseUrl,
     sources,
   };
@@ -226,9 +231,10 @@ export function describeConfig(config, { url, authorizeUrl, wxApiBase }) {
       'WX_ACCESS_TOKEN',
       config.wxAccessToken
         ? `(set, ${config.wxAccessToken.length} characters, not shown)`
-        : "(the simulator's SIM_ACCESS_TOKEN)",
+        : "(tokens from the simulator's stable_token)",
     ],
     ['SIM_ACCESS_TOKEN', config.simAccessToken],
+    ['SIM_APP_SECRET', `(${config.simAppSecret.length} characters, not shown)`],
     [
       'DATABASE_URL',
       config.databaseUrl ? `(set: PostgreSQL at ${databaseHost(config.databaseUrl)})` : '(the file store in DATA_DIR)',

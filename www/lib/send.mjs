@@ -1,28 +1,30 @@
-// POST /api/send: the demo backend pushes the one message a stored grant allows.
+// POST /api/send: the demo backend pushes the one message a stored grant allows, with the package's sender.
 //
 //   { reserved, title, content, color?, url?, miniprogram? }
-//     → finds the grant the sink stored under that reserved (its Idempotency-Key),
-//     → refuses locally (409, errcode 43101, source 'local') when that grant's permit is already used:
-//       no API call is spent on an answer known in advance,
-//     → builds the body with the package's buildSendRequest (typed errors → 400 { error: { code, message } }),
-//     → POSTs it to ${WX_API_BASE}/cgi-bin/message/template/subscribe?access_token=${WX_ACCESS_TOKEN},
-//     → records the outcome durably in DATA_DIR/sends.jsonl, then answers
+//     → finds the grant in the package's grant store (the one the sink writes, under its Idempotency-Key),
+//     → refuses locally (409, errcode 43101, source 'local') when that grant is finished (sent or refused): no API
+//       call is spent on an answer known in advance,
+//     → checks the message with the package's buildSendRequest (typed errors → 400 { error: { code, message } }),
+//     → sends it with the package's sendGrant: the grant claimed under a lease, the access_token from the token
+//       provider (the simulator's cgi-bin/stable_token by default, or WX_ACCESS_TOKEN through staticTokenProvider),
+//       a refused token dropped and the send retried once with a new one, the outcome decided by the crate's
+//       decideSend and recorded in the store,
+//     → appends WeChat's answer to DATA_DIR/sends.jsonl, then answers
 //       { errcode, errmsg, explanation: explainErrcode(errcode), source: 'wechat', permit, request: body }.
 //
-// The grant's permit is marked used only when WeChat's answer says WeChat's permit is gone:
-//   0 (sent) and 43101 (no permit: already used, or never given). Every other answer leaves it
-//   available: -1 (busy), 40001/42001 (token), 40003/40037/48001 (configuration) and 47003 (the
-//   message) are refused before WeChat spends the permit, so the same grant can be sent once the cause
-//   is fixed. A network failure or timeout (502) leaves it available too: if the request did reach
-//   WeChat, a retry gets 43101 and never a second message, because WeChat enforces the permit itself.
+// The demo is a manual sender: a click is its retry policy. So a grant WeChat did not take (any answer but 0 and
+// 43101, or no answer) goes back to 'stored', sendable at the next click, where the package's worker would back off,
+// pause or block (see README "Step 2"). The store says whether the permit is used: 'sent' and 'refused' grants are
+// finished. A network failure or timeout (502) leaves the grant stored and records no answer: if the request did
+// reach WeChat, the next click gets 43101, which the sender then counts as this grant's own message ('sent').
 // Sends of one grant are serialised, so two concurrent clicks make one API call, not two.
-// HTTP status: 200 sent; 409 no permit (local or WeChat); 502 WeChat refused otherwise (errcode in
-// the body) or could not be reached (error.code api_unreachable / api_bad_answer); 400/404/413/415
-// for a bad request; 503 when the package is not built.
+// HTTP status: 200 sent; 409 no permit (local or WeChat); 502 WeChat refused otherwise (errcode in the body) or
+// could not be reached (error.code api_unreachable / api_bad_answer, or a token_* code of the token provider);
+// 400/404/413/415 for a bad request; 503 when the package is not built.
 import { sendError, sendJson } from './http.mjs';
 import { openJsonLog } from './jsonl.mjs';
 import { parseJson, readJson } from './request-body.mjs';
-import { SEND_API_PATH } from './api-simulator.mjs';
+import { SEND_API_PATH, STABLE_TOKEN_PATH } from './api-simulator.mjs';
 import { isReserved } from './wechat-rules.mjs';
 
 export const SEND_PATH = '/api/send';
@@ -30,10 +32,10 @@ export const SENDS_PATH = '/api/sends';
 export const SENDS_FILE = 'sends.jsonl';
 const FIELDS = ['reserved', 'title', 'content', 'color', 'url', 'miniprogram'];
 
-/** Errcodes after which WeChat's permit for the grant is known to be gone. */
-export const CONSUMING_ERRCODES = Object.freeze([0, 43101]);
+/** The grant states whose permit is gone (or may be: 'unknown'): the demo does not call WeChat for them. */
+export const FINISHED = Object.freeze(['sent', 'refused', 'unknown']);
 
-/** The send log: every attempt that reached a decision, and which grants' permits are used. */
+/** The send log: every attempt WeChat answered, for GET /api/sends (the grant store is the authority). */
 export async function openSendLog(dataDir) {
   const entries = [];
   const used = new Map(); // reserved -> the entry that used the permit
@@ -54,10 +56,10 @@ export async function openSendLog(dataDir) {
 }
 
 /**
- * Handlers of SEND_PATH (postSend) and SENDS_PATH (listSends). grants: the grant store; sends: the send log; pkg: the package's Node entry
- * ({ buildSendRequest, explainErrcode }) or null when it is not built; apiBase: WX_API_BASE (or a
- * function returning it: the local simulator's address is known once the server listens);
- * accessToken: WX_ACCESS_TOKEN, which never leaves the server except towards apiBase.
+ * Handlers of SEND_PATH (postSend) and SENDS_PATH (listSends). grants: the package's grant store; sends: the send
+ * log; pkg: the package's Node entry or null when it is not built; apiBase: WX_API_BASE (or a function returning it:
+ * the local simulator's address is known once the server listens); accessToken: WX_ACCESS_TOKEN, or empty for the
+ * simulator's stable_token with { appid, appSecret }. Tokens never leave the server except towards apiBase.
  */
 export function createSender({
   grants,
@@ -65,6 +67,8 @@ export function createSender({
   pkg,
   apiBase: apiBaseOption,
   accessToken,
+  appid,
+  appSecret,
   log = () => {},
   timeoutMs = 10_000,
 }) {
@@ -81,37 +85,48 @@ export function createSender({
     return run;
   }
 
-  async function callApi(body) {
-    const apiBase = typeof apiBaseOption === 'function' ? apiBaseOption() : apiBaseOption;
-    const target = `${apiBase}${SEND_API_PATH}?access_token=${encodeURIComponent(accessToken)}`;
-    let response;
-    let text;
-    try {
-      response = await fetch(target, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
-    } catch (err) {
-      const reason =
-        err.name === 'TimeoutError'
-          ? `no answer within ${timeoutMs / 1000} s`
-          : (err.cause?.code ?? err.cause?.message ?? err.message);
-      return {
-        failure: 'api_unreachable',
-        message: `could not reach the send API at ${apiBase}${SEND_API_PATH} (${reason})`,
-      };
-    }
-    const answer = parseJson(text);
-    if (!Number.isInteger(answer?.errcode)) {
-      return {
-        failure: 'api_bad_answer',
-        message: `the send API at ${apiBase}${SEND_API_PATH} answered HTTP ${response.status} without an errcode`,
-      };
-    }
-    return { errcode: answer.errcode, errmsg: typeof answer.errmsg === 'string' ? answer.errmsg : '' };
+  const apiBase = () => (typeof apiBaseOption === 'function' ? apiBaseOption() : apiBaseOption);
+  let tokenProvider = null;
+  /** The token provider, made at the first send (the simulator's address is known by then). */
+  function token() {
+    tokenProvider ??= accessToken
+      ? pkg.staticTokenProvider(() => accessToken)
+      : pkg.stableTokenProvider({ appid, secret: appSecret, apiBase: apiBase(), timeoutMs });
+    return tokenProvider;
+  }
+
+  /**
+   * The grant store as the demo's manual sender uses it: an outcome that would wait (stored with a delay) or block
+   * goes back to 'stored', due at once; sent, refused and unknown stay what the package decided.
+   */
+  const clickStore = {
+    ...grants,
+    claim: (options) => grants.claim(options),
+    get: (reserved) => grants.get(reserved),
+    hasNewer: (grant) => grants.hasNewer(grant),
+    finish: (claim, outcome) =>
+      grants.finish(claim, {
+        ...outcome,
+        ...((outcome.state === 'stored' || outcome.state === 'blocked') && { state: 'stored', retryInMs: 0 }),
+      }),
+  };
+
+  /** A fetch that keeps the send API's last answer (its errmsg) or failure for the demo's answer. */
+  function watchingFetch() {
+    const seen = { text: null, status: 0, error: null };
+    const watched = async (url, init) => {
+      try {
+        const response = await fetch(url, init);
+        seen.status = response.status;
+        seen.text = await response.text();
+        seen.error = null;
+        return { status: seen.status, text: async () => seen.text };
+      } catch (err) {
+        seen.error = err;
+        throw err;
+      }
+    };
+    return { seen, fetch: watched };
   }
 
   async function postSend(req, res) {
@@ -156,12 +171,12 @@ export function createSender({
       const grant = await grants.get(reserved);
       if (!grant) return sendError(res, 404, 'unknown_grant', 'no grant is stored under this reserved value');
 
-      const used = sends.usedBy(reserved);
-      if (used) {
-        log(`send: 409 local 43101, the grant of scene=${grant.scene} was used at ${used.at}`);
+      if (FINISHED.includes(grant.state)) {
+        const at = new Date(grant.updatedAt).toISOString();
+        log(`send: 409 local 43101, the grant of scene=${grant.scene} is ${grant.state} since ${at}`);
         return sendJson(res, 409, {
           errcode: 43101,
-          errmsg: `this grant's one message was already used at ${used.at} (errcode ${used.errcode}); refused here without calling WeChat`,
+          errmsg: `this grant's one message was already used at ${at} (the grant is ${grant.state}: ${grant.detail}); refused here without calling WeChat`,
           explanation: pkg.explainErrcode(43101),
           source: 'local',
           permit: 'used',
@@ -169,17 +184,22 @@ export function createSender({
         });
       }
 
+      const message = {
+        title: input.title,
+        content: input.content,
+        ...(input.color !== undefined && { color: input.color }),
+        ...(input.url !== undefined && { url: input.url }),
+        ...(input.miniprogram !== undefined && { miniprogram: input.miniprogram }),
+      };
       let body;
       try {
+        // Checked here, before the grant is claimed: a message to fix does not touch the grant. The same call
+        // sendGrant makes, so `request` is exactly what WeChat receives.
         body = pkg.buildSendRequest({
           openid: grant.openid,
           templateId: grant.templateId,
           scene: grant.scene,
-          title: input.title,
-          content: input.content,
-          ...(input.color !== undefined && { color: input.color }),
-          ...(input.url !== undefined && { url: input.url }),
-          ...(input.miniprogram !== undefined && { miniprogram: input.miniprogram }),
+          ...message,
         });
       } catch (err) {
         if (err?.name !== 'SubscribeError') throw err;
@@ -187,37 +207,72 @@ export function createSender({
         return sendError(res, 400, err.code, err.message);
       }
 
-      const result = await callApi(body);
-      if (result.failure) {
-        log(`send: 502 ${result.message}; the permit stays available`);
+      const watch = watchingFetch();
+      let outcome;
+      try {
+        outcome = await pkg.sendGrant({
+          store: clickStore,
+          token: token(),
+          reserved,
+          message,
+          apiBase: apiBase(),
+          fetch: watch.fetch,
+          timeoutMs,
+          leaseMs: 3 * timeoutMs,
+        });
+      } catch (err) {
+        if (err?.name !== 'SubscribeError') throw err;
+        // The token provider failed (token_refused, token_rate_limited, token_unavailable), or the grant is being
+        // sent by another process (grant_not_due).
+        log(`send: ${err.code}`);
+        const status = err.code === 'grant_not_due' ? 409 : 502;
+        return sendError(res, status, err.code, err.message, { permit: 'available', request: body });
+      }
+      const target = `${apiBase()}${SEND_API_PATH}`;
+      if (outcome.errcode === null) {
+        const { error, status } = watch.seen;
+        const reason =
+          error?.name === 'TimeoutError'
+            ? `no answer within ${timeoutMs / 1000} s`
+            : (error?.cause?.code ?? error?.cause?.message ?? error?.message);
+        const [code, text] = error
+          ? ['api_unreachable', `could not reach the send API at ${target} (${reason})`]
+          : ['api_bad_answer', `the send API at ${target} answered HTTP ${status} without an errcode`];
+        log(`send: 502 ${text}; the permit stays available`);
         return sendError(
           res,
           502,
-          result.failure,
-          `${result.message}. Nothing was recorded: the grant's permit is still available, and retrying is safe (WeChat answers 43101 rather than deliver twice).`,
+          code,
+          `${text}. Nothing was recorded: the grant's permit is still available, and retrying is safe (WeChat answers 43101 rather than deliver twice).`,
           { permit: 'available', request: body },
         );
       }
-      const consumed = CONSUMING_ERRCODES.includes(result.errcode);
-      const explanation = pkg.explainErrcode(result.errcode);
+      const answer = parseJson(watch.seen.text ?? '');
+      const errmsg = typeof answer?.errmsg === 'string' ? answer.errmsg : '';
+      const consumed = outcome.state === 'sent' || outcome.state === 'refused';
+      const explanation = pkg.explainErrcode(outcome.errcode);
       await sends.record({
         reserved,
         openid: grant.openid,
         template_id: grant.templateId,
         scene: grant.scene,
-        errcode: result.errcode,
-        errmsg: result.errmsg,
+        errcode: outcome.errcode,
+        errmsg,
         consumed,
+        state: outcome.state,
         title: body.title,
         at: new Date().toISOString(),
       });
       log(
-        `send: errcode ${result.errcode} (${explanation.name}) scene=${grant.scene}; permit ${consumed ? 'used' : 'kept'}`,
+        `send: errcode ${outcome.errcode} (${explanation.name}) scene=${grant.scene}; the grant is ${outcome.state} (${outcome.name})`,
       );
-      const status = result.errcode === 0 ? 200 : result.errcode === 43101 ? 409 : 502;
+      const status = outcome.state === 'sent' ? 200 : outcome.state === 'refused' ? 409 : 502;
       return sendJson(res, status, {
-        errcode: result.errcode,
-        errmsg: result.errmsg,
+        // The grant's state and decideSend's name: 'sent' with 'sent_earlier' for a 43101 after a lost answer.
+        state: outcome.state,
+        name: outcome.name,
+        errcode: outcome.errcode,
+        errmsg,
         explanation,
         source: 'wechat',
         permit: consumed ? 'used' : 'available',
