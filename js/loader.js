@@ -56,7 +56,13 @@ export function keeper(module, imports, finalize) {
                 return value(...args);
               } catch (error) {
                 sp.value = saved;
-                if (error instanceof RangeError || error instanceof WebAssembly.RuntimeError) broken = true;
+                // A stack overflow (Firefox names it InternalError) or a trap.
+                if (
+                  error instanceof RangeError ||
+                  error?.name === 'InternalError' ||
+                  error instanceof WebAssembly.RuntimeError
+                )
+                  broken = true;
                 throw error;
               }
             }
