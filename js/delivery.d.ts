@@ -71,11 +71,26 @@ export interface RetryResult {
  * answer, redirects, 408, 429 and 5xx), and cleans the address. On an address it cleaned before (a reload),
  * the first outcome again with `replayed: true`; on a page opened without a callback, rejects with
  * `no_callback`. Concurrent calls share one POST.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   const result = await handleCallback({ grantEndpoint: '/api/grants' });
+ *   if (result.status === 'granted' && !result.kept) showKeepThisPageOpen();
+ * } catch (err) {
+ *   if ((err as SubscribeError).code !== 'no_callback') showError((err as SubscribeError).message);
+ * }
+ * ```
  */
 export function handleCallback(options: HandleCallbackOptions): Promise<CallbackResult>;
 
 /**
  * Posts every grant still owed to the backend (this tab's sessionStorage, any tab's localStorage copy, and
  * those this page handled). Call it on any page load, or from a "try again" button.
+ *
+ * @example
+ * ```ts
+ * const { delivered, pending } = await retryDeliveries({ grantEndpoint: '/api/grants' });
+ * ```
  */
 export function retryDeliveries(options: DeliveryOptions): Promise<RetryResult>;

@@ -68,6 +68,12 @@ export type CallbackParams =
 "#;
 
 /// Builds the authorization link from given parameters, `reserved` included. Pure: stores nothing.
+///
+/// @example
+/// ```ts
+/// const link = buildLink({ appid: 'wxaba38c7f163da69b', scene: 1000, templateId: 'TPL_1',
+///   redirectUrl: 'https://shop.example.com/done.html', reserved: 'k2Vx8rQp0aZt1mNc' });
+/// ```
 #[wasm_bindgen(js_name = buildLink)]
 pub fn build_link(#[wasm_bindgen(unchecked_param_type = "LinkOptions")] options: JsValue) -> Result<String, JsValue> {
     let options = Options::new(options, "options")?;
@@ -77,6 +83,12 @@ pub fn build_link(#[wasm_bindgen(unchecked_param_type = "LinkOptions")] options:
 }
 
 /// Generates the nonce, stores the pending subscription and returns the link to navigate to.
+///
+/// @example
+/// ```ts
+/// location.href = authorize({ appid: 'wxaba38c7f163da69b', scene: 1000, templateId: 'TPL_1',
+///   redirectUrl: `${location.origin}/done.html` });
+/// ```
 #[wasm_bindgen]
 pub fn authorize(
     #[wasm_bindgen(unchecked_param_type = "AuthorizeOptions")] options: JsValue,
@@ -104,6 +116,12 @@ fn authorize_url(options: &Options) -> Result<Option<crate::HttpUrl>> {
 }
 
 /// Parses a callback query string (or a whole URL). Pure: checks form, not authenticity.
+///
+/// @example
+/// ```ts
+/// const params = parseCallback(location.search);
+/// if (params.action === 'confirm') console.log(params.openid, params.scene);
+/// ```
 #[wasm_bindgen(js_name = parseCallback, unchecked_return_type = "CallbackParams")]
 pub fn parse_callback(#[wasm_bindgen(unchecked_param_type = "string")] query: JsValue) -> Result<JsValue, JsValue> {
     let cb = Callback::parse(&text(&query).ok_or(Error::InvalidOption("query"))?)?;
