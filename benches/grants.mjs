@@ -12,6 +12,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPostgres } from '../tests/server/postgres.mjs';
+import { listeningPort } from '../tests/server/listening.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GRANTS = Number(process.env.BENCH_GRANTS ?? 2000);
@@ -42,15 +43,7 @@ async function startServer(env) {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
-  });
+  const port = await listeningPort(child);
   return { port, stop: () => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')) };
 }
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { listeningPort } from './listening.mjs';
 import { startPostgres } from './postgres.mjs';
 
 const { createGrantHandler, createGrantListener, openFileStore, pgStore, migrate } = await import(
@@ -329,15 +330,7 @@ async function serverProcess(table) {
   cleanups.push(() => {
     child.kill('SIGKILL');
   });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
+  const port = await listeningPort(child);
   return `http://127.0.0.1:${port}/api/grants`;
 }
 
