@@ -1028,3 +1028,29 @@ async fn an_empty_grant_endpoint_and_endless_strings_are_refused_before_anything
     assert_eq!(code(authorize(appid).unwrap_err()), "invalid_appid");
     assert_eq!(js("sessionStorage.length + localStorage.length"), 0);
 }
+
+/// Issue 17, item 8: a grant the previous version of the package left undelivered (format 1, under a random key)
+/// is posted after the upgrade, with its own nonce as the Idempotency-Key, and then kept in today's format.
+#[wasm_bindgen_test]
+async fn an_undelivered_grant_an_older_version_stored_is_posted() {
+    reset();
+    let calls = stub_fetch(plan("[201]"));
+    let v1 = format!(
+        "v=1&appid={APPID}&scene=1000&template_id={TEMPLATE}\
+         &redirect_url=https%3A%2F%2FShop.Example.com%2Fcb.html%23%2Fdone&reserved=olderNonce42\
+         &created=1700000000000&expires=1700000600000&state=granted&openid=oUser_1&delivered=0"
+    );
+    js(&format!("localStorage.setItem('wxsub:k2Vx8rQp0aZt1mNc', '{v1}')"));
+    let counts = retry_deliveries(", retries: 0").await.unwrap();
+    assert_eq!(
+        JSON::stringify(&counts).unwrap(),
+        r#"{"delivered":1,"pending":0,"rejected":0}"#
+    );
+    assert_eq!(calls.length(), 1);
+    let body = JSON::parse(&get(&calls.get(0), "body").as_string().unwrap()).unwrap();
+    assert_eq!(get(&body, "openid"), "oUser_1");
+    assert_eq!(get(&body, "scene"), 1000);
+    assert_eq!(get(&get(&calls.get(0), "headers"), "idempotency-key"), "olderNonce42");
+    assert_eq!(stored("localStorage", "k2Vx8rQp0aZt1mNc"), None);
+    assert!(stored("localStorage", "olderNonce42").is_some_and(|v| v.contains(" delivered:oUser_1 ")));
+}

@@ -12,13 +12,16 @@
 //! What is kept, per storage area: every undelivered grant, until it is delivered; besides those at most
 //! [`KEEP`] records, each for at most [`RETENTION_MS`](crate::subscription::record::RETENTION_MS). What is deleted: records of this format that are stale
 //! or past the cap (see [`Ledger::insert`] for the order), and values of this format that do not decode
-//! (corrupt). What is never touched: the site's own keys, and values under the prefix in another format (an
-//! older or newer version of the package in another tab during a deploy may own them, owed grants included).
+//! (corrupt). What is rewritten: undelivered grants in format 1, which the package wrote before records were keyed
+//! by their nonce ([`upgrade`]: read once, moved to their nonce's key). What is never touched: the site's own keys, and
+//! values under the prefix in any other format (a newer version of the package in another tab during a deploy may
+//! own them, owed grants included), or format-1 values that do not read.
 
 use crate::error::{Error, Result};
 use crate::prelude::*;
 use crate::subscription::record::{format_of, holds_undelivered_grant, Record, State, FORMAT};
 use crate::subscription::store::Store;
+use crate::subscription::upgrade;
 use crate::wechat::params::Reserved;
 
 /// Every key this crate writes starts with this, so it never touches the site's own entries.
@@ -138,25 +141,38 @@ impl<'a> Ledger<'a> {
     pub fn undelivered(&self) -> Result<Vec<Record>> {
         let mut readable = false;
         let mut records: Vec<Record> = Vec::new();
-        for store in self.stores() {
+        for (pass, store) in self.stores().enumerate() {
             let Ok(keys) = store.keys() else { continue };
             readable = true;
-            for record in keys.into_iter().filter_map(|key| own_entry(store, key)?.record) {
-                match records
-                    .iter_mut()
-                    .find(|seen| seen.link.reserved == record.link.reserved)
-                {
-                    Some(seen) if record.state.progress() > seen.state.progress() => *seen = record,
-                    Some(_) => {}
-                    None => records.push(record),
+            for Entry { key, record, .. } in keys.into_iter().filter_map(|key| own_entry(store, key, true)) {
+                let Some(record) = record else { continue };
+                // Both areas may hold a copy under the same key: sessionStorage's pass weighs the two, and the
+                // localStorage pass takes only the copies sessionStorage has no readable record for. Two reads per
+                // key rather than a search through what was found, so thousands of grants cost linear time.
+                let reserved = &record.link.reserved;
+                let other = |store: &dyn Store| {
+                    store
+                        .get(&key)
+                        .ok()
+                        .flatten()
+                        .and_then(|v| Record::decode(reserved, &v))
+                };
+                let record = match (pass, self.local.and_then(other)) {
+                    (0, Some(copy)) if copy.state.progress() > record.state.progress() => copy,
+                    (0, _) => record,
+                    _ if other(self.session).is_some() => continue,
+                    _ => record,
+                };
+                if record.undelivered().is_some() {
+                    records.push(record);
                 }
             }
         }
-        if !readable {
-            return Err(Error::StorageUnavailable);
+        if readable {
+            Ok(records)
+        } else {
+            Err(Error::StorageUnavailable)
         }
-        records.retain(|record| record.undelivered().is_some());
-        Ok(records)
     }
 }
 
@@ -169,15 +185,40 @@ struct Entry {
     undelivered: bool,
 }
 
-/// The entry under `key` when it is this package's, in this format.
-fn own_entry(store: &dyn Store, key: String) -> Option<Entry> {
-    let reserved = Reserved::parse(key.strip_prefix(KEY_PREFIX)?).ok()?;
+/// The entry under `key` when it is this package's, in this format; an undelivered grant in format 1 is rewritten in
+/// this format first (see [`upgrade`](crate::subscription::upgrade)). An undelivered grant is not decoded: it is never evicted,
+/// and only `undelivered()` needs its contents, so a page that keeps thousands of them pays one read for each.
+fn own_entry(store: &dyn Store, key: String, decode_undelivered: bool) -> Option<Entry> {
+    let id = key.strip_prefix(KEY_PREFIX)?;
     let value = store.get(&key).ok()??;
-    (format_of(&value) == FORMAT).then(|| Entry {
-        record: Record::decode(&reserved, &value),
-        undelivered: holds_undelivered_grant(&value),
+    if upgrade::is_format_1(&value) {
+        return upgraded(store, key, &value, decode_undelivered);
+    }
+    if format_of(&value) != FORMAT {
+        return None;
+    }
+    let reserved = Reserved::parse(id).ok()?;
+    let undelivered = holds_undelivered_grant(&value);
+    Some(Entry {
+        record: (decode_undelivered || !undelivered)
+            .then(|| Record::decode(&reserved, &value))
+            .flatten(),
+        undelivered,
         key,
     })
+}
+
+/// Moves the format-1 grant under `old` to its record's own key (unless something is stored there already: the
+/// package has moved the grant on since, or another version owns the key), then removes the old key, once the grant
+/// is safe under the new one.
+fn upgraded(store: &dyn Store, old: String, value: &str, decode_undelivered: bool) -> Option<Entry> {
+    let record = upgrade::format_1(value)?;
+    let key = Ledger::key(&record.link.reserved);
+    if store.get(&key).ok()?.is_none() {
+        store.set(&key, &record.encode()).ok()?;
+    }
+    let _ = store.remove(&old);
+    own_entry(store, key, decode_undelivered)
 }
 
 /// Deletes this format's stale and corrupt records from `store` and lists the keys of the others that may be
@@ -191,7 +232,7 @@ fn evictable(store: &dyn Store, now_ms: u64, except: &str, mine: &dyn Fn(&str) -
         key,
         record,
         undelivered,
-    } in keys.into_iter().filter_map(|key| own_entry(store, key))
+    } in keys.into_iter().filter_map(|key| own_entry(store, key, false))
     {
         if key == except || undelivered {
             continue;
@@ -528,6 +569,57 @@ mod tests {
         let mut expected: Vec<String> = undelivered.into_iter().filter(|k| k != "wxsub:damaged").collect();
         expected.sort();
         assert_eq!(owed, expected);
+    }
+
+    /// After an upgrade: the undelivered grants the previous version stored under random keys in format 1 are read,
+    /// moved to their nonce's key and posted; its other records stay as they were.
+    #[test]
+    fn undelivered_grants_an_older_version_stored_are_moved_to_their_nonce() {
+        use crate::subscription::upgrade::tests::written_by_format_1;
+        let owed_v1 = |reserved: &str| written_by_format_1(reserved, "granted&openid=oUser_1&delivered=0");
+        let (session, local) = both();
+        let ledger = Ledger::new(&session, Some(&local));
+        local.set("wxsub:k2Vx8rQp0aZt1mNc", &owed_v1("owed1")).unwrap();
+        session.set("wxsub:k2Vx8rQp0aZt1mNc", &owed_v1("owed1")).unwrap();
+        // The same grant already delivered by a tab of the new version: the copy further along stays.
+        local.set("wxsub:P0aZt1mNck2Vx8rQ", &owed_v1("done1")).unwrap();
+        local
+            .set("wxsub:done1", &record("done1", State::Delivered(openid())).encode())
+            .unwrap();
+        let pending_v1 = written_by_format_1("pend1", "pending");
+        local.set("wxsub:Zt1mNck2Vx8rQP0a", &pending_v1).unwrap();
+
+        let undelivered = ledger.undelivered().unwrap();
+        assert_eq!(undelivered.len(), 1);
+        assert_eq!(undelivered[0].link.reserved.as_str(), "owed1");
+        assert_eq!(undelivered[0].state, State::Allowed(openid()));
+        assert_eq!(keys(&session), ["wxsub:owed1"]);
+        assert_eq!(keys(&local), ["wxsub:Zt1mNck2Vx8rQP0a", "wxsub:done1", "wxsub:owed1"]);
+        assert_eq!(local.get("wxsub:Zt1mNck2Vx8rQP0a").unwrap(), Some(pending_v1));
+        assert_eq!(
+            ledger.get(&reserved("done1")).unwrap().unwrap().state,
+            State::Delivered(openid())
+        );
+
+        // A new link's eviction pass moves them too, and never loses one.
+        session.set("wxsub:mNck2Vx8rQP0aZt1", &owed_v1("owed2")).unwrap();
+        for i in 0..(2 * KEEP as u64) {
+            ledger
+                .insert(
+                    &made_at(&["n", &i.to_string()].concat(), 10 + i, State::Pending),
+                    T0 + 10 + i,
+                )
+                .unwrap();
+        }
+        assert_eq!(session.get("wxsub:mNck2Vx8rQP0aZt1").unwrap(), None);
+        let mut owed: Vec<String> = ledger
+            .undelivered()
+            .unwrap()
+            .iter()
+            .map(|r| r.link.reserved.as_str().to_owned())
+            .collect();
+        owed.sort();
+        assert_eq!(owed, ["owed1", "owed2"]);
     }
 
     /// Two tabs share localStorage, each with its own sessionStorage. What another tab wrote there and this tab only
