@@ -74,7 +74,6 @@ pub fn form_pairs(query: &str) -> Vec<(String, String)> {
 /// order, empty segments skipped: the `form_urlencoded` crate natively, the browser's `URLSearchParams` in wasm,
 /// which implement the same standard and keep the decoder out of the module.
 #[cfg(target_arch = "wasm32")]
-#[inline(never)]
 pub fn form_pairs(query: &str) -> Vec<(String, String)> {
     // URLSearchParams drops one leading `?`, which the query here no longer has: a leading `&` keeps a second one
     // as data, as the crate does.
