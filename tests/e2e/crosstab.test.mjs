@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from '../../scripts/browsers.mjs';
+import { FIREFOX, launchChromium } from '../../scripts/browsers.mjs';
 import { serveFiles } from '../../www/lib/static.mjs';
 
 const pkgDir = fileURLToPath(new URL('../../pkg/', import.meta.url));
@@ -50,10 +50,7 @@ async function busy(withCallbacks) {
   return calls;
 }
 
-/**
- * The scenario in one browser's tabs: `newPage()` opens a tab of one shared profile (a renderer each). Firefox is not
- * run: Puppeteer's Firefox throttles the timers of background tabs, so the other tabs barely run.
- */
+/** The scenario in one browser: `newPage()` opens a page of one shared profile (a renderer each). */
 async function scenario(newPage) {
   const tabs = [await newPage(), await newPage(), await newPage()];
   const origin = `http://127.0.0.1:${server.address().port}`;
@@ -111,5 +108,24 @@ test(`${GRANTS} grants recorded in one tab while two others loop: no undelivered
     await scenario(() => context.newPage());
   } finally {
     await context.close();
+  }
+});
+
+// Firefox: each page its own window (background tabs' timers would be throttled, and the other pages would barely
+// run), and up to 8 content processes for one site (its default is 4 with Fission), so the pages do not share one.
+test(`${GRANTS} grants recorded in one window while two others loop: no undelivered copy lost (Firefox)`, async () => {
+  const { default: puppeteer } = await import('puppeteer-core');
+  const firefox = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    protocolTimeout: 600_000,
+    extraPrefsFirefox: { 'dom.ipc.processCount.webIsolated': 8, 'dom.ipc.processCount': 8 },
+  });
+  try {
+    const context = await firefox.createBrowserContext();
+    await scenario(() => context.newPage({ type: 'window' }));
+  } finally {
+    await firefox.close();
   }
 });
