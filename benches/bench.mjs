@@ -99,12 +99,25 @@ const VARIANTS = [
 
 // ---------------------------------------------------------------- pages
 // The pages differ only in the import.
+// Each page resolves window.__done with its figures (or an error), which the bench awaits: polling for them
+// (Playwright's waitForFunction) would run the automation's script on the page's main thread while it is measured,
+// and more often the longer a page takes, which tilted the ratios against the slower implementation.
+const DONE_SCRIPT = `<script>window.__done = new Promise((resolve) => (window.__finish = resolve));
+addEventListener('error', (e) => window.__finish({ error: String(e.message) }));
+addEventListener('unhandledrejection', (e) => window.__finish({ error: String(e.reason?.code ?? e.reason) }));</script>`;
+/** The figures a measured page resolved window.__done with, or its error after 20 s. */
+const figures = (page) =>
+  page.evaluate(() =>
+    Promise.race([window.__done, new Promise((resolve) => setTimeout(() => resolve({ error: 'timeout' }), 20_000))]),
+  );
+
 // The realistic variant (`app`) loads an H5 app's React production bundle first, as such a page does: it renders its
 // shell, then the page's own module runs the same flow.
 const APP_SCRIPT = '<div id="root"></div>\n<script type="module" src="/benches/react-app.js"></script>';
 const coldPage = (entry, hints, app = '') => `<!doctype html>
 <html><head><meta charset="utf-8"><title>cold start</title>
 ${hints}
+${DONE_SCRIPT}
 </head><body>
 ${app}
 <script type="module">
@@ -120,14 +133,13 @@ const c0 = performance.now();
 let x = 0;
 for (let i = 0; i < 300000; i++) x += Math.sqrt(i);
 const calibration = performance.now() - c0;
-window.__cold = {
+window.__finish({
   link, started, linked, second, calibration, x,
   html: span(performance.getEntriesByType('navigation')[0]),
   entry: span(res('${entry}')),
   wasm: span(res('/pkg/wx_subscribemsg_bg.wasm')),
-};
+});
 </script>
-<script>addEventListener('error', (e) => { window.__coldError = String(e.message); });</script>
 </body></html>`;
 
 // The landing page: WeChat's redirect back with an Allow, the callback verified against the record the page before
@@ -136,16 +148,15 @@ window.__cold = {
 const landingPage = (entry, hints, app = '') => `<!doctype html>
 <html><head><meta charset="utf-8"><title>landing</title>
 ${hints}
+${DONE_SCRIPT}
 </head><body>
 ${app}
 <script type="module">
 import { handleCallback } from '${entry}';
 const started = performance.now();
 const result = await handleCallback({ grantEndpoint: '/grant' });
-window.__landing = { result, started, done: performance.now() };
+window.__finish({ result, started, done: performance.now() });
 </script>
-<script>addEventListener('error', (e) => { window.__coldError = String(e.message); });
-addEventListener('unhandledrejection', (e) => { window.__coldError = String(e.reason?.code ?? e.reason); });</script>
 </body></html>`;
 
 const steadyPage = (entry) => `<!doctype html>
@@ -258,8 +269,7 @@ async function coldLoad(browser, origin, v, rate, prefix) {
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     await cdp.send('Emulation.setCPUThrottlingRate', { rate });
     await page.goto(`${origin}/benches/${prefix}cold-${v.id}.html`);
-    await page.waitForFunction(() => window.__cold || window.__coldError, null, { timeout: 20_000 });
-    const r = await page.evaluate(() => window.__cold ?? { error: window.__coldError });
+    const r = await figures(page);
     if (r.error) throw new Error(`${v.id}: ${r.error}`);
     if (!r.link.startsWith('https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&'))
       throw new Error(`${v.id}: odd link ${r.link}`);
@@ -325,8 +335,7 @@ async function landingLoad(browser, origin, v, rate, prefix) {
     await page.goto(
       `${landing}?openid=oUser_1-abcdefghijklmnopqrstu&template_id=${TEMPLATE}&action=confirm&scene=1000&reserved=${reserved}`,
     );
-    await page.waitForFunction(() => window.__landing || window.__coldError, null, { timeout: 20_000 });
-    const r = await page.evaluate(() => window.__landing ?? { error: window.__coldError });
+    const r = await figures(page);
     if (r.error) throw new Error(`${v.id} landing: ${r.error}`);
     if (r.result.status !== 'granted' || r.result.delivered !== true || r.result.replayed)
       throw new Error(`${v.id} landing: ${JSON.stringify(r.result)}`);
