@@ -8,6 +8,11 @@
  */
 export async function instantiate(url, imports) {
   const response = fetch(url);
+  // Opened now, while the module downloads and compiles off the main thread, rather than at the first call: the
+  // first touch of a storage area loads it from the browser process.
+  try {
+    localStorage.length + sessionStorage.length;
+  } catch {}
   try {
     return await WebAssembly.instantiateStreaming(response, imports);
   } catch (error) {
