@@ -93,6 +93,9 @@ const VARIANTS = [
           hints:
             '<link rel="modulepreload" href="/pkg/index.js">\n<link rel="preload" href="/pkg/wx_subscribemsg_bg.wasm" as="fetch" crossorigin>',
         },
+        // A lever measured, not shipped: the entry with V8's explicit compile hint (`//# allFunctionsCalledOnLoad`
+        // as its first line: every function compiled with the script rather than at its first call).
+        { id: 'package-v8hint', impl: 'package', entry: '/pkg-v8hint/index.js', hints: '' },
       ]
     : []),
 ];
@@ -213,9 +216,20 @@ for (const impl of IMPLS) PAGES.set(`/benches/steady-${impl.id}.html`, steadyPag
 // ---------------------------------------------------------------- server
 const files = serveFiles({ root: PKG, mount: '/pkg/' }, { root: BENCHES, mount: '/benches/' });
 
+/** The package's files under /pkg-v8hint/: the same, the entry with the compile hint as its first line. */
+const V8HINT = '/pkg-v8hint/';
+const v8hint = (path) => `//# allFunctionsCalledOnLoad\n${readFileSync(join(PKG, path.slice(V8HINT.length)), 'utf8')}`;
+
 function serve(req, res) {
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   const headers = { 'Cache-Control': 'no-store' };
+  if (path.startsWith(V8HINT)) {
+    if (path === `${V8HINT}index.js`) {
+      res.writeHead(200, { ...headers, 'Content-Type': MIME_TYPES['.js'] }).end(v8hint(path));
+      return;
+    }
+    req.url = req.url.replace(V8HINT, '/pkg/');
+  }
   if (req.method === 'POST' && path === '/grant') {
     req.resume();
     res.writeHead(201, { ...headers, 'Content-Type': 'application/json' }).end('{"ok":true}');
@@ -732,6 +746,29 @@ function phaseTable(cold, rates) {
   return [head, `|${'---|'.repeat(cols.length + 1)}`, ...lines, calib, call].join('\n');
 }
 
+/** Each cold-start variant of the package on each page at 4x, as a ratio to the baseline's median. */
+function leverTable(results) {
+  const { summary } = results.cold;
+  const variants = VARIANTS.filter((v) => v.impl === 'package').map((v) => v.id);
+  const rows = [
+    `| page (4× CPU, median ms) | ${variants.join(' | ')} | baseline |`,
+    `|${'---|'.repeat(variants.length + 2)}`,
+  ];
+  for (const [page, key] of [
+    ['link', 'navToLink'],
+    ['landing', 'navToResult'],
+    ['react-link', 'navToLink'],
+    ['react-landing', 'navToResult'],
+  ]) {
+    const c = summary[page]?.[4];
+    if (!c?.baseline) continue;
+    const b = c.baseline[key].median;
+    const cells = variants.map((id) => (c[id] ? `${fmtMs(c[id][key].median)} (${ratio(c[id][key].median, b)})` : '—'));
+    rows.push(`| ${page} | ${cells.join(' | ')} | ${fmtMs(b)} |`);
+  }
+  return rows.join('\n');
+}
+
 function perCallTable(perCall, prior) {
   const rows = ['| per call (median of 5 runs of 20 calls, ms) | after 1 prior call | after ' + fmtBytes(prior) + ' |'];
   rows.push('|---|---|---|');
@@ -767,6 +804,8 @@ function report(results) {
       `Steady state: median of ${s.steadyRuns} runs of ${s.steadyRunMs} ms, unthrottled.\n`,
   );
   out.push(table(results));
+  out.push('\nLevers measured in the same run (4× CPU, medians; each a ratio to the baseline on the same page):\n');
+  out.push(leverTable(results));
   out.push(
     '\n"navigation → first link": performance.now() when the first authorize() returned, i.e. since navigation start.' +
       ' "navigation → verified callback result": the landing page opened as WeChat redirects back after an Allow, until' +
