@@ -66,11 +66,15 @@ after(async () => {
   for (const app of Object.values(apps)) fs.rmSync(app, { recursive: true, force: true });
 });
 
-/** The history-mode recipe's files, its main file replaced by the hash recipe's and the redirect URL by the hash one. */
-function writeSite(name) {
-  const dir = path.join(apps[name], 'site');
+/**
+ * The history-mode recipe's files, its main file replaced by the hash recipe's (changed by `main`) and the redirect
+ * URL by the hash one, in the directory `variant` of the framework's app.
+ */
+function writeSite(name, variant = 'site', main = (text) => text) {
+  const dir = path.join(apps[name], variant);
   const files = { ...recipes[name], ...recipes[`${name}-hash`] };
   files[frameworks[name].button] = files[frameworks[name].button].replace(HISTORY_REDIRECT, HASH_REDIRECT);
+  files[frameworks[name].main] = main(files[frameworks[name].main]);
   for (const [file, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), text);
@@ -80,6 +84,39 @@ function writeSite(name) {
     `<!doctype html>\n<html><head><meta charset="utf-8"></head><body>\n${frameworks[name].html}\n</body></html>\n`,
   );
   return dir;
+}
+
+/** The README's first call, the line the hash recipes add before the router. */
+const FIRST_CALL = /^handleCallback\(.*\n/m;
+
+/** The main file without its first call: the router alone, as a history-mode app moved to a hash router. */
+function routerAlone(text) {
+  assert.match(text, FIRST_CALL);
+  return text
+    .replace(FIRST_CALL, '')
+    .replace('import { handleCallback, retryDeliveries }', 'import { retryDeliveries }');
+}
+
+/** The React main file with createHashRouter (a data router) in place of HashRouter, the first call kept before it. */
+function dataRouter(text) {
+  const [first] = FIRST_CALL.exec(text);
+  return `import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createHashRouter, RouterProvider } from 'react-router';
+import { handleCallback, retryDeliveries } from 'wx-subscribemsg';
+import { SubscribeButton, SubscribeDone } from './subscribe.jsx';
+
+${first}const router = createHashRouter([
+  { path: '/', element: <SubscribeButton /> },
+  { path: '/subscribe/done', element: <SubscribeDone /> },
+]);
+createRoot(document.getElementById('root')).render(
+  <StrictMode>
+    <RouterProvider router={router} />
+  </StrictMode>,
+);
+retryDeliveries({ grantEndpoint: '/api/wechat/grants' });
+`;
 }
 
 /**
@@ -156,6 +193,32 @@ async function landingFlow({ origin, grants }, shape) {
   }
 }
 
+/** Opens WeChat's answer in `shape` for a forged nonce; returns what the page shows and its address. */
+async function forgedLanding({ origin, grants }, shape) {
+  grants.length = 0;
+  const context = await browser.newContext();
+  try {
+    const tab = await context.newPage();
+    const problems = problemsIn(tab);
+    const forged = shape(
+      `${origin}/#/subscribe/done`,
+      `openid=${OPENID}&template_id=T1&action=confirm&scene=1000&reserved=forged1234`,
+    );
+    await tab.goto(forged);
+    // The app has had its time to route and render.
+    await tab.waitForLoadState('networkidle');
+    assert.deepEqual(problems, []);
+    assert.equal(grants.length, 0);
+    return {
+      shown: await tab.evaluate(() => document.querySelector('#app, #root').textContent),
+      address: tab.url(),
+      forged,
+    };
+  } finally {
+    await context.close();
+  }
+}
+
 for (const name of Object.keys(frameworks)) {
   describe(`${name}, hash router`, () => {
     const sites = {};
@@ -163,6 +226,8 @@ for (const name of Object.keys(frameworks)) {
       const dir = writeSite(name);
       sites.build = await serve(dir, 'build');
       sites.dev = await serve(dir, 'dev');
+      sites.alone = await serve(writeSite(name, 'alone', routerAlone), 'build');
+      if (name === 'react') sites.data = await serve(writeSite(name, 'data', dataRouter), 'build');
     });
     after(async () => {
       for (const site of Object.values(sites)) await site.close();
@@ -176,27 +241,38 @@ for (const name of Object.keys(frameworks)) {
     test('Vite dev server: the callback as mangled', async () => {
       await landingFlow(sites.dev, SHAPES.mangled);
     });
+    if (name === 'react') {
+      for (const shape of ['mangled', 'inFragment']) {
+        test(`createHashRouter, the first call before it: the callback as ${shape}`, async () => {
+          sites.data.grants.length = 0;
+          await landingFlow(sites.data, SHAPES[shape]);
+        });
+      }
+    }
 
-    test('a forged callback as mangled: refused, left in the address, so the router finds no route', async () => {
+    test('the router alone: the callback inside the fragment works, the encoded fragment finds no route', async () => {
+      await landingFlow(sites.alone, SHAPES.inFragment);
+      sites.alone.grants.length = 0;
       const context = await browser.newContext();
       try {
         const tab = await context.newPage();
-        const problems = problemsIn(tab);
-        const forged = SHAPES.mangled(
-          `${sites.build.origin}/#/subscribe/done`,
-          `openid=${OPENID}&template_id=T1&action=confirm&scene=1000&reserved=forged1234`,
-        );
-        await tab.goto(forged);
-        // The app has had its time to route and render.
+        await allowOnWeChat(tab, SHAPES.mangled);
+        await tab.goto(`${sites.alone.origin}/#/`);
+        await tab.click('#subscribe');
+        await tab.waitForURL(/reserved=/);
         await tab.waitForLoadState('networkidle');
-        assert.equal(await tab.evaluate(() => document.querySelector('#app, #root').textContent), '', 'no route shown');
-        // As it came, but for Vue Router, which writes its own fragment (#/%23/subscribe/done).
-        assert.ok(tab.url().startsWith(forged.split('#')[0]), tab.url());
-        assert.deepEqual(problems, []);
-        assert.equal(sites.build.grants.length, 0);
+        assert.equal(await tab.evaluate(() => document.querySelector('#status')), null, 'no landing route');
+        assert.equal(sites.alone.grants.length, 0, '0 grants');
       } finally {
         await context.close();
       }
+    });
+
+    test('a forged callback as mangled: refused, left in the address, so the router finds no route', async () => {
+      const { shown, address, forged } = await forgedLanding(sites.build, SHAPES.mangled);
+      assert.equal(shown, '', 'no route shown');
+      // As it came, but for Vue Router, which writes its own fragment (#/%23/subscribe/done).
+      assert.ok(address.startsWith(forged.split('#')[0]), address);
     });
   });
 }
