@@ -48,7 +48,7 @@ const fault = (text, cause) => ({ text, cause });
  * the engine saw, each with its fix: the fetch itself (network, or CSP connect-src), the HTTP status, bytes that
  * are not wasm (an SPA fallback's index.html), a compilation refused by CSP (each engine's CompileError says so in
  * its own words; WebKit fires no `securitypolicyviolation` for it), any other CompileError (the engine lacks a
- * feature), or anything else (a .wasm of another version fails to link).
+ * feature, or the file was cut short on its way), or anything else (a .wasm of another version fails to link).
  */
 export async function instantiate(url, imports) {
   const response = fetch(url);
@@ -76,7 +76,7 @@ export async function instantiate(url, imports) {
     /CSP|Content Security Policy/i.test(error?.message)
       ? `refused by CSP: add 'wasm-unsafe-eval' to script-src${csp}`
       : error instanceof WebAssembly.CompileError
-        ? `not compiled (${error}): this browser lacks a wasm feature${see('Where it runs')}`
+        ? `not compiled (${error}): this browser lacks a wasm feature, or the file is damaged${see('Where it runs')}`
         : `not started (${error})${serve}`,
     error,
   );

@@ -92,10 +92,27 @@ async function serve(dist, policy) {
         back.searchParams.set(name, value);
       return res.writeHead(302, { Location: back.href }).end();
     }
-    const variant = /^\/pkg-(missing|html)\/(.*)$/.exec(url.pathname);
+    if (url.pathname === '/tla.html') {
+      // An entry whose top-level await rejects, imported statically, and what the page hears of it.
+      const listen = `window.heard = [];
+        addEventListener('error', (e) => heard.push('error: ' + e.message));
+        addEventListener('unhandledrejection', (e) => heard.push('unhandledrejection: ' + e.reason));`;
+      return res
+        .writeHead(200, { 'Content-Type': 'text/html' })
+        .end(`<!doctype html><script>${listen}</script><script type="module" src="/tla.js"></script>`);
+    }
+    if (url.pathname === '/tla.js') {
+      return res
+        .writeHead(200, { 'Content-Type': 'text/javascript' })
+        .end("await Promise.reject(new Error('the entry failed')); window.ran = true;");
+    }
+    const variant = /^\/pkg-(missing|html|cut)\/(.*)$/.exec(url.pathname);
     if (variant && variant[2] === 'index.js') req.url = '/pkg/index.js';
     else if (variant?.[1] === 'html') req.url = '/';
-    else if (variant) req.url = '/not-here';
+    else if (variant?.[1] === 'cut') {
+      const wasm = fs.readFileSync(path.join(app, 'node_modules', 'wx-subscribemsg', 'wx_subscribemsg_bg.wasm'));
+      return res.writeHead(200, { 'Content-Type': 'application/wasm' }).end(wasm.subarray(0, wasm.length >> 1));
+    } else if (variant) req.url = '/not-here';
     return (req.url.startsWith('/pkg/') ? pkg : files)(req, res);
   });
 }
@@ -220,6 +237,19 @@ for (const name of ENGINES) {
         const found = await tab.evaluate(probe, '/pkg/index.js');
         assert.equal(found.ready, 'resolved');
         assert.equal(found.evaluated, 'EvalError', 'wasm-unsafe-eval allows no eval');
+        // A fetch to another origin (as a grant endpoint or .wasm elsewhere would be) falls under connect-src.
+        const other = site.origin.replace('127.0.0.1', 'localhost');
+        assert.equal(
+          await tab.evaluate(
+            (url) =>
+              fetch(url).then(
+                () => 'fetched',
+                (e) => e.name,
+              ),
+            other,
+          ),
+          'TypeError',
+        );
       });
     });
 
@@ -259,7 +289,29 @@ for (const name of ENGINES) {
       });
     });
 
+    if (name === 'webkit') {
+      test('WebKit: a static import whose top-level await rejects reaches no error or unhandledrejection', async () => {
+        await onSite(sites.bundled, null, async (tab, site) => {
+          await tab.goto(`${site.origin}/tla.html`);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          assert.deepEqual(await tab.evaluate(() => [window.ran ?? false, window.heard]), [false, []]);
+        });
+      });
+    }
+
     if (name === 'chromium') {
+      test('a .wasm cut short on its way: not compiled, or the file is damaged', async () => {
+        await onSite(sites.bundled, POLICIES.readme, async (tab, site) => {
+          await tab.goto(`${site.origin}/`);
+          assertUnavailable(await tab.evaluate(probe, '/pkg-cut/index.js'), {
+            origin: site.origin,
+            dir: 'pkg-cut',
+            cause:
+              /: not compiled \(CompileError: .*\): this browser lacks a wasm feature, or the file is damaged \(wx-subscribemsg README "Where it runs"\)$/,
+          });
+        });
+      });
+
       test("a single-page app's index.html in place of the .wasm: not wasm", async () => {
         await onSite(sites.bundled, POLICIES.readme, async (tab, site) => {
           await tab.goto(`${site.origin}/`);
