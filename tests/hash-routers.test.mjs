@@ -250,8 +250,11 @@ for (const name of Object.keys(frameworks)) {
       }
     }
 
-    test('the router alone: the callback inside the fragment works, the encoded fragment finds no route', async () => {
-      await landingFlow(sites.alone, SHAPES.inFragment);
+    test('the router alone: the callback inside the fragment or the query works, the encoded fragment finds no route', async () => {
+      for (const shape of [SHAPES.inFragment, SHAPES.query]) {
+        sites.alone.grants.length = 0;
+        await landingFlow(sites.alone, shape);
+      }
       sites.alone.grants.length = 0;
       const context = await browser.newContext();
       try {

@@ -121,7 +121,9 @@ async function serve(dist, policy) {
 async function probe(src) {
   const events = [];
   const listener = (event) => events.push(`${event.error?.code}: ${event.error?.message}`);
+  const unhandled = (event) => events.push(`unhandledrejection: ${event.reason?.message}`);
   addEventListener('error', listener);
+  addEventListener('unhandledrejection', unhandled);
   try {
     const pkg = await import(`${src}?${Math.random()}`);
     const ready = await pkg.ready.then(
@@ -148,6 +150,7 @@ async function probe(src) {
     return { ready, thrown, events, evaluated };
   } finally {
     removeEventListener('error', listener);
+    removeEventListener('unhandledrejection', unhandled);
   }
 }
 
