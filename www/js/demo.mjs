@@ -30,7 +30,7 @@ export async function loadPackage() {
     throw err;
   }
   await pkg.ready.catch((err) => {
-    showFatal('The package cannot load', ` ${err.message}`, err);
+    showFatal('wx-subscribemsg is unavailable:', ` ${err.message}`, err);
     throw err;
   });
   return pkg;
