@@ -1,8 +1,8 @@
 // The subscription flow in every engine WeChat runs pages in: Chromium (Android's XWeb/WebView), WebKit (iOS)
 // and Firefox ESR, through one engine-neutral driver (driver.mjs). Each scenario starts the demo server with a
 // fresh DATA_DIR and checks what the user sees and what the grant sink stored: Allow, Cancel, a reload of the
-// landing page, a hash-routed landing page, the .wasm missing, lost sessionStorage, a backend that is down then recovers, and a
-// grant endpoint that redirects to a login page.
+// landing page, a hash-routed landing page, the .wasm missing, lost sessionStorage, a backend that is down then
+// recovers, and a grant endpoint that redirects to a login page.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
