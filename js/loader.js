@@ -3,8 +3,52 @@
 // URL the entry names. scripts/build.mjs bundles it into the entry with wasm-bindgen's glue and js/delivery.js.
 
 /**
+ * Loads the module for the entry, and never rejects: a rejected static import kills every module that imports this
+ * one (a whole React or Vue app), and WebKit (WeChat on iOS) shows no `error` or `unhandledrejection` for it. So a
+ * load failure resolves too, as `{ api, ready }` where `api(f)` throws the typed error for every export, `ready`
+ * rejects with it, and a `setTimeout` throws it once for the page's error monitoring (a window `error` event in
+ * Chromium, Firefox and WebKit alike). On success `api` is the keeper's and `ready` resolved.
+ */
+export async function load(url, imports, finalize) {
+  try {
+    const { instance, module } = await instantiate(url, imports());
+    const kept = keeper(module, imports, finalize);
+    kept.start(instance);
+    return { api: kept.api, ready: Promise.resolve() };
+  } catch (thrown) {
+    const [text, cause] = thrown?.text ? [thrown.text, thrown.cause] : [`not started (${thrown})${serve}`, thrown];
+    const error = Object.assign(new Error(`cannot load ${url}: ${text}`, cause && { cause }), {
+      name: 'SubscribeError',
+      code: 'wasm_unavailable',
+    });
+    setTimeout(() => {
+      throw error;
+    });
+    const ready = Promise.reject(error);
+    // Handled here, so the rejection is only what the page makes of it.
+    ready.catch(() => {});
+    return {
+      api: () => () => {
+        throw error;
+      },
+      ready,
+    };
+  }
+}
+
+const see = (section) => ` (wx-subscribemsg README "${section}")`;
+const serve = `: serve wx_subscribemsg_bg.wasm there, next to the bundle${see('Bundlers')}`;
+const csp = see('Content Security Policy');
+/** A cause with its fix, for the message of `wasm_unavailable`; `cause` is the engine's own error, if any. */
+const fault = (text, cause) => ({ text, cause });
+
+/**
  * Instantiates the module at `url`: compiled while it downloads, or, from a server that does not send
- * `application/wasm`, from its bytes once downloaded (slower, but it works).
+ * `application/wasm`, from its bytes once downloaded (slower, but it works). Fails with the cause named by what
+ * the engine saw, each with its fix: the fetch itself (network, or CSP connect-src), the HTTP status, bytes that
+ * are not wasm (an SPA fallback's index.html), a compilation refused by CSP (each engine's CompileError says so in
+ * its own words; WebKit fires no `securitypolicyviolation` for it), any other CompileError (the engine lacks a
+ * feature, or the file was cut short on its way), or anything else (a .wasm of another version fails to link).
  */
 export async function instantiate(url, imports) {
   const response = fetch(url);
@@ -13,27 +57,33 @@ export async function instantiate(url, imports) {
   try {
     localStorage.length + sessionStorage.length;
   } catch {}
+  let error;
   try {
     return await WebAssembly.instantiateStreaming(response, imports);
-  } catch (error) {
-    const answer = await response;
-    if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
-    if (answer.headers.get('Content-Type')?.startsWith('application/wasm')) throw error;
-    return WebAssembly.instantiate(await answer.arrayBuffer(), imports);
+  } catch (streaming) {
+    error = streaming;
   }
-}
-
-/**
- * The error when the module cannot be loaded: a SubscribeError (code wasm_unavailable) that names the URL and the
- * fix, rather than a bare fetch error and a page whose button silently does nothing.
- */
-export function unavailable(url, cause) {
-  return Object.assign(
-    new Error(
-      `cannot load ${url} (${cause}): serve wx_subscribemsg_bg.wasm there, next to the bundle (wx-subscribemsg README, "Bundlers")`,
-      { cause },
-    ),
-    { name: 'SubscribeError', code: 'wasm_unavailable' },
+  const answer = await response.catch((failed) => {
+    throw fault(`not fetched (${failed}): a network error, or CSP connect-src${csp}`, failed);
+  });
+  if (!answer.ok) throw fault(`${answer.status == 404 ? 'not found' : 'not served'} (HTTP ${answer.status})${serve}`);
+  const type = answer.headers.get('Content-Type');
+  if (!type?.startsWith('application/wasm')) {
+    const bytes = await answer.arrayBuffer();
+    if (String(new Uint8Array(bytes.slice(0, 4))) != '0,97,115,109') throw fault(`not wasm (${type})${serve}`);
+    try {
+      return await WebAssembly.instantiate(bytes, imports);
+    } catch (compiling) {
+      error = compiling;
+    }
+  }
+  throw fault(
+    /CSP|Content Security Policy/i.test(error?.message)
+      ? `refused by CSP: add 'wasm-unsafe-eval' to script-src${csp}`
+      : error instanceof WebAssembly.CompileError
+        ? `not compiled (${error}): this browser lacks a wasm feature, or the file is damaged${see('Where it runs')}`
+        : `not started (${error})${serve}`,
+    error,
   );
 }
 

@@ -74,19 +74,13 @@ if (!glue.includes(`"${IMPORT_MODULE}": import0`)) {
 const raw = (name) => `${name}_`;
 const entrySource = `import { __wbg_get_imports, __wbg_finalize_init, ${[...CORE, ...browser.functions].map((n) => `${n} as ${raw(n)}`).join(', ')} } from './wx_subscribemsg.js';
 import { delivery } from '../js/delivery.js';
-import { instantiate, keeper, unavailable } from '../js/loader.js';
+import { load } from '../js/loader.js';
 
-const url = new URL('./wx_subscribemsg_bg.wasm', import.meta.url);
-let kept;
-try {
-  const { instance, module } = await instantiate(url, __wbg_get_imports());
-  kept = keeper(module, __wbg_get_imports, __wbg_finalize_init);
-  kept.start(instance);
-} catch (cause) {
-  throw unavailable(url, cause);
-}
-${browser.functions.map((n) => `export const ${n} = kept.api(${raw(n)});`).join('\n')}
-export const { handleCallback, retryDeliveries } = delivery({ ${CORE.map((n) => `${n}: kept.api(${raw(n)})`).join(', ')} });
+// Resolves even when the wasm cannot be loaded: then \`ready\` rejects and every export throws wasm_unavailable.
+const { api, ready } = await load(new URL('./wx_subscribemsg_bg.wasm', import.meta.url), __wbg_get_imports, __wbg_finalize_init);
+export { ready };
+${browser.functions.map((n) => `export const ${n} = api(${raw(n)});`).join('\n')}
+export const { handleCallback, retryDeliveries } = delivery({ ${CORE.map((n) => `${n}: api(${raw(n)})`).join(', ')} });
 `;
 // wasm-bindgen's glue keeps these two private; the entry calls them in place of its loader (__wbg_init and
 // friends), which esbuild then leaves out. esbuild fails the build if the glue no longer declares them.
@@ -151,6 +145,17 @@ writeFileSync(
   `${reexport(browser.functions, './wx_subscribemsg.js')}export type { ${browser.types.join(', ')} } from './wx_subscribemsg.js';
 export * from './delivery.js';
 export type { SubscribeError, SubscribeErrorCode } from './errors.js';
+/**
+ * Settled once the import is: resolved when the wasm module runs, rejected with the SubscribeError
+ * \`wasm_unavailable\` when it could not be loaded (its message names the cause and the fix). Importing never fails
+ * for that reason: every other export then throws (its promise rejects with) that same error.
+ *
+ * @example
+ * \`\`\`ts
+ * ready.catch(() => showFallback('Open this page in a browser, or try again later.'));
+ * \`\`\`
+ */
+export declare const ready: Promise<void>;
 `,
 );
 // Node has no fetch of file: URLs, so it reads the wasm from disk. It adds the send request and the errcode

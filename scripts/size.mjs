@@ -11,8 +11,10 @@ export const GOAL_GZIP = 28 * 1024;
 /** What the size test enforces: today's size and a little room, so nothing grows unseen. Lower it whenever a
  * change shrinks the module. Raised from 30,208 for the hostile-page hardening of issue 17 (own properties only,
  * strings capped before they are copied, a module that survives exceptions and stack overflows: about +600 B),
- * measured in README "Size"; the cold-start study of issue 18 found that bytes do not drive the first calls. */
-export const LIMIT_GZIP = 30_720;
+ * measured in README "Size"; the cold-start study of issue 18 found that bytes do not drive the first calls. Raised
+ * from 30,720 for issue 16 (+583 B): a load failure the page can see (+411 B in the entry, of which the messages
+ * naming each cause and its fix are about 245 B) and the callback found in a hash route's query (+172 B). */
+export const LIMIT_GZIP = 31_232;
 
 /** The files a page loads: the entry (wasm-bindgen's glue and the init call) and the module. */
 export const SHIPPED = ['index.js', 'wx_subscribemsg_bg.wasm'];

@@ -924,6 +924,53 @@ async fn a_query_passed_by_hand_leaves_the_addresss_own_callback_to_be_handled()
     assert_eq!(calls.length(), 2);
 }
 
+/// WeChat's parameters appended to the end of a redirect URL that ends in a hash route: inside the fragment.
+fn land_in_fragment(callback: &str) -> String {
+    let at = ["/cb.html?from=menu#/done?", &callback[1..]].concat();
+    set_address(&at);
+    at
+}
+
+#[wasm_bindgen_test]
+async fn a_callback_in_the_fragment_is_verified_cleaned_to_the_route_and_replayed() {
+    reset();
+    let calls = stub_fetch(plan("[]"));
+    let genuine = wechat_callback(&authorize(auth_options(23, "")).unwrap(), "confirm");
+    // A forged one in the fragment is refused as strictly as in the query, and the address left as it came.
+    let at = land_in_fragment(&genuine.replace("scene=23", "scene=24"));
+    assert_eq!(
+        code(JsFuture::from(from_address("")).await.unwrap_err()),
+        "scene_mismatch"
+    );
+    assert_eq!(address(), at);
+    land_in_fragment(&genuine);
+    let result = JsFuture::from(from_address("")).await.unwrap();
+    assert_eq!(pair(&result, "scene", "replayed"), (JsValue::from(23), JsValue::FALSE));
+    assert_eq!(address(), "/cb.html?from=menu#/done");
+    assert_eq!(js("history.state.wxsub"), &genuine[1..]);
+    let again = JsFuture::from(from_address("")).await.unwrap();
+    assert_eq!(pair(&again, "replayed", "delivered"), (JsValue::TRUE, JsValue::TRUE));
+    assert_eq!(calls.length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_query_passed_by_hand_from_the_fragment_cleans_the_address() {
+    reset();
+    stub_fetch(plan("[]"));
+    let callback = wechat_callback(&authorize(auth_options(25, "")).unwrap(), "confirm");
+    land_in_fragment(&callback);
+    // What a hash-routed page passes by hand: the query its router parsed out of the fragment.
+    let by_hand = JsFuture::from(from_address(&format!(", query: {callback:?}")))
+        .await
+        .unwrap();
+    assert_eq!(get(&by_hand, "scene"), 25);
+    assert_eq!(
+        address(),
+        "/cb.html?from=menu#/done",
+        "no openid or reserved left in the address"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn a_grant_another_tab_delivered_is_reported_delivered_and_kept() {
     reset();

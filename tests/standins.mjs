@@ -34,25 +34,51 @@ export async function grantEndpoint(other = (req, res) => res.writeHead(404).end
 }
 
 /**
- * Makes WeChat's consent page in `tab` answer Allow at once: a redirect to redirect_url with the callback parameters.
- * Returns { last() }: the URL of the last consent link opened, or undefined.
+ * Where WeChat puts its answer (`query`, the five parameters) in a redirect URL (`redirect`, a URL object), in each
+ * shape reported for a redirect URL with a fragment (`/#/done`):
+ * - `query`: in the query, the fragment kept (what a URL parser does; the only shape without a fragment);
+ * - `mangled`: in the query, the fragment's `#` sent as `%23` (`/?q#%23/done`: the demo's simulator, the README);
+ * - `inFragment`: appended to the end of the string, so inside the fragment (`/#/done?q`);
+ * - `inPath`: the fragment's `#` sent as `%23` in the path (`/%23/done?q`).
  */
-export async function allowOnWeChat(tab) {
+export const SHAPES = {
+  query: (redirect, query) => withQuery(new URL(redirect), query).href,
+  mangled: (redirect, query) => {
+    const url = withQuery(new URL(redirect), query);
+    const fragment = url.hash.slice(1);
+    url.hash = '';
+    return `${url.href}${fragment ? `#%23${fragment}` : ''}`;
+  },
+  inFragment: (redirect, query) => `${redirect}${redirect.includes('?') ? '&' : '?'}${query}`,
+  inPath: (redirect, query) => {
+    const url = new URL(redirect);
+    return `${url.origin}${url.pathname}${url.hash.replace('#', '%23')}?${query}`;
+  },
+};
+
+function withQuery(url, query) {
+  for (const [name, value] of new URLSearchParams(query)) url.searchParams.set(name, value);
+  return url;
+}
+
+/**
+ * Makes WeChat's consent page in `tab` answer Allow at once: a redirect to redirect_url with the callback parameters,
+ * placed as `shape` (one of SHAPES) places them. Returns { last() }: the URL of the last consent link opened, or
+ * undefined.
+ */
+export async function allowOnWeChat(tab, shape = SHAPES.query) {
   let consent;
   await tab.route('https://mp.weixin.qq.com/**', (route) => {
     consent = new URL(route.request().url());
     const q = consent.searchParams;
-    const back = new URL(q.get('redirect_url'));
-    for (const [k, v] of [
+    const answer = new URLSearchParams([
       ['openid', OPENID],
       ['template_id', q.get('template_id')],
       ['action', 'confirm'],
       ['scene', q.get('scene')],
       ['reserved', q.get('reserved')],
-    ]) {
-      back.searchParams.set(k, v);
-    }
-    route.fulfill({ status: 302, headers: { location: back.href } });
+    ]);
+    route.fulfill({ status: 302, headers: { location: shape(q.get('redirect_url'), answer.toString()) } });
   });
   return { last: () => consent };
 }

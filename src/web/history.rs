@@ -25,7 +25,8 @@ pub fn page_callback() -> Result<Callback> {
     let location = web_sys::window().map(|w| w.location());
     let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_default();
     let search = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
-    match Callback::parse(&search) {
+    let hash = location.as_ref().and_then(|l| l.hash().ok()).unwrap_or_default();
+    match address_callback(&search, &hash) {
         Err(Error::NoCallback) => {}
         parsed => return parsed,
     }
@@ -40,6 +41,15 @@ pub fn page_callback() -> Result<Callback> {
     Callback::parse(&marker().or_else(memo).ok_or(Error::NoCallback)?)
 }
 
+/// The callback in an address: in its query, else in its fragment's (`#/done?openid=…`, where WeChat is reported to
+/// put it when the redirect URL ends in a hash route).
+fn address_callback(search: &str, hash: &str) -> Result<Callback> {
+    match Callback::parse(search) {
+        Err(Error::NoCallback) => Callback::parse(landing::fragment_query(hash).unwrap_or_default()),
+        parsed => parsed,
+    }
+}
+
 /// The marker a cleaning left in this history entry's state, if any.
 fn marker() -> Option<String> {
     let state = web_sys::window()?.history().ok()?.state().ok()?;
@@ -48,23 +58,21 @@ fn marker() -> Option<String> {
     super::text(&Reflect::get(own.dyn_ref()?, &"value".into()).ok()?)
 }
 
-/// Removes WeChat's parameters from the address, restores `fragment` (the redirect URL's, which WeChat is
-/// reported to mangle), and marks the history entry with `callback` (a verified callback's query). Does nothing
+/// Removes WeChat's parameters from the address (its query or its fragment's), restores `fragment` (the redirect
+/// URL's, which WeChat is reported to mangle), and marks the history entry with `callback` (a verified callback's query). Does nothing
 /// on an address without WeChat's parameters, or with another callback than `callback` (a `query` passed by hand
 /// while the address holds a callback of its own, which must stay there to be handled). Best effort: a page whose
 /// history refuses still has its outcome and the memo.
 pub fn clean_address(callback: &str, fragment: Option<&str>) {
     let Some(window) = web_sys::window() else { return };
     let location = window.location();
-    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
+    let (Ok(path), Ok(search), Ok(hash)) = (location.pathname(), location.search(), location.hash()) else {
         return;
     };
-    if !Callback::parse(&search).is_ok_and(|here| here.to_query() == callback) {
+    if !address_callback(&search, &hash).is_ok_and(|here| here.to_query() == callback) {
         return;
     }
-    let Some(url) = landing::cleaned(&path, &search, fragment) else {
-        return;
-    };
+    let url = landing::cleaned(&path, &search, fragment);
     let at = url.split('#').next().unwrap_or_default().to_owned();
     *CLEANED.lock() = Some((at, callback.to_owned()));
     let Ok(history) = window.history() else { return };

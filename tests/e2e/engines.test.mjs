@@ -1,9 +1,12 @@
 // The subscription flow in every engine WeChat runs pages in: Chromium (Android's XWeb/WebView), WebKit (iOS)
 // and Firefox ESR, through one engine-neutral driver (driver.mjs). Each scenario starts the demo server with a
 // fresh DATA_DIR and checks what the user sees and what the grant sink stored: Allow, Cancel, a reload of the
-// landing page, a hash-routed landing page, lost sessionStorage, a backend that is down then recovers, and a
-// grant endpoint that redirects to a login page.
+// landing page, a hash-routed landing page, the .wasm missing, lost sessionStorage, a backend that is down then
+// recovers, and a grant endpoint that redirects to a login page.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ENGINES, openEngine } from './driver.mjs';
 import { PKG_DIR, TEMPLATE_A, WECHAT_ANDROID_UA, WECHAT_IOS_UA, requirePackage, startInProcess } from './harness.mjs';
@@ -146,6 +149,33 @@ for (const name of ENGINES) {
         assert.equal(await tab.evaluate(() => document.body.dataset.route), '/done');
         assert.equal((await sink.grants()).length, 1);
       });
+    });
+
+    // The package imports, but its .wasm does not load: the demo's pages say so (ready rejects) rather than
+    // offering a button that does nothing.
+    test('the .wasm missing: the demo shows the wasm_unavailable message in its banner', async () => {
+      const pkgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wxsub-nowasm-'));
+      fs.cpSync(PKG_DIR, pkgDir, { recursive: true });
+      fs.rmSync(path.join(pkgDir, 'wx_subscribemsg_bg.wasm'));
+      const server = await startInProcess({}, { pkgDir });
+      let tab;
+      try {
+        tab = await engine.newTab({ userAgent: USER_AGENTS[name] });
+        await tab.goto(new URL('/', server.url).href);
+        const banner = await tab.waitFor(
+          () => !document.querySelector('#fatal').hidden && document.querySelector('#fatal').textContent,
+          null,
+          { what: 'the banner' },
+        );
+        assert.match(
+          banner,
+          /^wx-subscribemsg is unavailable: cannot load http:.*\/pkg\/wx_subscribemsg_bg\.wasm: not found \(HTTP 404\)/,
+        );
+      } finally {
+        await tab?.close();
+        await server.stop();
+        fs.rmSync(pkgDir, { recursive: true, force: true });
+      }
     });
 
     test('sessionStorage lost between consent and callback: the localStorage copy completes the flow', async () => {

@@ -1,6 +1,15 @@
 // A browser page's use of the package, type-checked by tests/types.test.mjs with --strict under moduleResolution
 // bundler, node16 and nodenext. Each @ts-expect-error line must fail: tsc reports a directive with no error.
-import { authorize, buildLink, handleCallback, isWeChat, parseCallback, retryDeliveries, weChatVersion } from 'wx-subscribemsg';
+import {
+  authorize,
+  buildLink,
+  handleCallback,
+  isWeChat,
+  parseCallback,
+  ready,
+  retryDeliveries,
+  weChatVersion,
+} from 'wx-subscribemsg';
 import type { AuthorizeOptions, CallbackResult, RetryResult, SubscribeError } from 'wx-subscribemsg';
 
 const options: AuthorizeOptions = {
@@ -43,6 +52,11 @@ async function landing(): Promise<string> {
   const counts: RetryResult = await retryDeliveries({ grantEndpoint: '/api/wechat/grants' });
   return `${result.scene} ${counts.pending} ${unnarrowed}`;
 }
+
+const loaded: Promise<void> = ready;
+// @ts-expect-error ready is a promise, not a function to call
+ready();
+loaded.catch((err: SubscribeError) => err.code === 'wasm_unavailable');
 
 landing().catch((err: SubscribeError) => {
   const code: SubscribeError['code'] = err.code;

@@ -19,14 +19,21 @@ export async function loadConfig() {
   return config;
 }
 
-/** Imports the built package, or shows what to do when it is not built. */
+/** Imports the built package, or shows what to do when it is not built or its wasm cannot load (`ready` rejects:
+ * the import itself succeeds then, so that a page can say so). */
 export async function loadPackage() {
+  let pkg;
   try {
-    return await import('/pkg/index.js');
+    pkg = await import('/pkg/index.js');
   } catch (err) {
     showFatal('The package is not built', 'Run npm run build (npm start does it), then reload this page.', err);
     throw err;
   }
+  await pkg.ready.catch((err) => {
+    showFatal('wx-subscribemsg is unavailable:', ` ${err.message}`, err);
+    throw err;
+  });
+  return pkg;
 }
 
 export function showFatal(title, text, err) {
