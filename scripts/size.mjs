@@ -13,8 +13,11 @@ export const GOAL_GZIP = 28 * 1024;
  * strings capped before they are copied, a module that survives exceptions and stack overflows: about +600 B),
  * measured in README "Size"; the cold-start study of issue 18 found that bytes do not drive the first calls. Raised
  * from 30,720 for issue 16 (+583 B): a load failure the page can see (+411 B in the entry, of which the messages
- * naming each cause and its fix are about 245 B) and the callback found in a hash route's query (+172 B). */
-export const LIMIT_GZIP = 31_232;
+ * naming each cause and its fix are about 245 B) and the callback found in a hash route's query (+172 B). Raised from
+ * 31,232 for issue 17's last item (+1,097 B): undelivered grants the first record format stored are moved and posted
+ * rather than stranded (about 890 B: smaller layouts of the same code measured larger), and thousands of stored grants
+ * no longer cost quadratic time. */
+export const LIMIT_GZIP = 32_256;
 
 /** The files a page loads: the entry (wasm-bindgen's glue and the init call) and the module. */
 export const SHIPPED = ['index.js', 'wx_subscribemsg_bg.wasm'];
