@@ -134,11 +134,11 @@ test('Node: every export of node.js, every kind of value', async () => {
       'handleCallback',
       'retryDeliveries',
     ],
-    // Documented values: a user agent string is answered (without one a server cannot know: browser_only); an
-    // errcode number is explained.
+    // Documented values: a user agent string is answered, null (a request without one) is not WeChat, and with
+    // no argument a server cannot know (browser_only); an errcode number is explained.
     mustReturn: {
-      isWeChat: ["'text'"],
-      weChatVersion: ["'text'"],
+      isWeChat: ['null', "'text'"],
+      weChatVersion: ['null', "'text'"],
       authorize: [],
       handleCallback: [],
       retryDeliveries: [],

@@ -136,8 +136,9 @@ pub fn parse_callback(#[wasm_bindgen(unchecked_param_type = "string")] query: Js
 }
 
 /// True inside WeChat's own browser (not WeCom). Reads `navigator.userAgent` when `userAgent` is absent; on a
-/// server (the Node entry, e.g. while a framework renders the page there) pass the request's `User-Agent` header:
-/// without it this throws `browser_only`, since a server cannot know which browser will show the page.
+/// server (the Node entry, e.g. while a framework renders the page there) pass the request's `User-Agent` header
+/// (`null` for a request without one: false): called without it there, this throws `browser_only`, since a server
+/// cannot know which browser will show the page.
 ///
 /// @example
 /// ```ts
@@ -152,8 +153,8 @@ pub fn is_wechat(
 }
 
 /// WeChat's version from the user agent (e.g. "8.0.42.2460"), or null outside WeChat. Reads
-/// `navigator.userAgent` when `userAgent` is absent; on a server pass the request's `User-Agent` header (without
-/// it this throws `browser_only`).
+/// `navigator.userAgent` when `userAgent` is absent; on a server pass the request's `User-Agent` header (`null`
+/// for a request without one), or this throws `browser_only`.
 #[wasm_bindgen(js_name = weChatVersion, unchecked_return_type = "string | null")]
 pub fn wechat_version(
     #[wasm_bindgen(js_name = userAgent, unchecked_optional_param_type = "string | null")] user_agent: JsValue,
@@ -166,13 +167,17 @@ pub fn wechat_version(
 }
 
 /// A user agent passed in, or the browser's own when absent; anything but a string is `invalid_option`. The Node
-/// build outside a browser has no user agent of its own: absent there is `browser_only` rather than a silent
-/// "not WeChat", which a server rendering the page would show and the browser would then contradict.
+/// build outside a browser has no user agent of its own: no argument there is `browser_only` rather than a silent
+/// "not WeChat", which a server rendering the page would show and the browser would then contradict; `null` there
+/// is a request without the header (`headers.get('user-agent')`), which WeChat always sends: not WeChat.
 fn user_agent_or_own(value: JsValue, call: PageCall) -> Result<String> {
     if value.is_undefined() || value.is_null() {
         #[cfg(feature = "backend")]
         if web_sys::window().is_none() {
-            return Err(Error::BrowserOnly(call));
+            return match value.is_null() {
+                true => Ok(String::new()),
+                false => Err(Error::BrowserOnly(call)),
+            };
         }
         let _ = call;
         return Ok(user_agent());
