@@ -152,9 +152,10 @@ console.log(
 // The Node build: optimised alike (bytes matter less on a server), then embedded in a JS module as base64 and
 // compiled by the glue itself when first imported. Frameworks bundle the Node entry too (Next.js's server
 // rendering, with Turbopack or webpack; Nitro's in Nuxt) and move it elsewhere: a file read beside the module
-// (`readFileSync(new URL('./….wasm', import.meta.url))`) is rewritten by webpack into a path that does not exist at
-// prerender, and wasm-bindgen's own default `new URL('….wasm', import.meta.url)` is an asset bundlers resolve and
-// copy. Bytes in a module are JS every bundler carries as it is. Cost, measured on 2026-12-04: the installed
+// (`readFileSync(new URL('./….wasm', import.meta.url))`) is rewritten by both Next.js bundlers into a URL object
+// readFileSync refuses when the build collects page data (TypeError … "path" … Received an instance of URL; the
+// framework test fails that way with this read put back), and wasm-bindgen's own default `new URL('….wasm',
+// import.meta.url)` is an asset bundlers resolve and copy. Bytes in a module are JS every bundler carries as it is. Cost, measured on 2026-12-04: the installed
 // package grows by 37 KB (the base64 text is 4/3 of the module's 107 KB, and the file goes), the tarball by 17 KB;
 // Buffer.from decodes it in 0.09 ms (atob: 11 ms), and importing node.js takes the same 24.8 ms (median of 15 fresh
 // processes) as reading the file did.

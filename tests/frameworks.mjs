@@ -42,7 +42,7 @@ export function installed(name) {
   const dir = path.join(CACHE, `${name}-${key}`);
   if (fs.existsSync(path.join(dir, '.complete'))) return dir;
   fs.mkdirSync(CACHE, { recursive: true });
-  // Installs of other pins of this set are stale.
+  // Installs of other pins of this set are stale (a run's unfinished install starts with a dot: left alone).
   for (const old of fs.readdirSync(CACHE).filter((d) => d.startsWith(`${name}-`))) {
     fs.rmSync(path.join(CACHE, old), { recursive: true, force: true });
   }
@@ -54,7 +54,13 @@ export function installed(name) {
   const started = Date.now();
   npm(work, 'install', '--save-exact');
   fs.writeFileSync(path.join(work, '.complete'), `installed in ${Date.now() - started} ms\n`);
-  fs.renameSync(work, dir);
+  try {
+    fs.renameSync(work, dir);
+  } catch (err) {
+    // Another run installed the same set meanwhile: use its copy.
+    fs.rmSync(work, { recursive: true, force: true });
+    if (!fs.existsSync(path.join(dir, '.complete'))) throw err;
+  }
   return dir;
 }
 
