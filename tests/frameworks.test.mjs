@@ -282,7 +282,7 @@ test('Next.js, next dev (Turbopack): the recipe', async () => {
     NEXT(apps.next),
     (port) => ['dev', '-p', String(port), '-H', '127.0.0.1'],
     {},
-    (site) => landingFlow(browser, site),
+    (site) => landingFlow(browser, site, { console: true }),
   );
 });
 
@@ -312,7 +312,7 @@ test('Nuxt 4, nuxt dev: the recipe', async () => {
     NUXI(apps.nuxt),
     (port) => ['dev', '--port', String(port), '--host', '127.0.0.1'],
     {},
-    (site) => landingFlow(browser, site, { ready: nuxtHydrated }),
+    (site) => landingFlow(browser, site, { console: true, ready: nuxtHydrated }),
   );
 });
 
