@@ -240,6 +240,11 @@ async function routeHandlerSends(origin, wechat) {
   const messages = wechat.messages();
   assert.equal(messages.length, 1);
   assert.equal(messages[0].touser ?? messages[0].openid, OPENID);
+  // WeChat replaces the token: the handler is told to refresh it, drops it, and the next request gets a new one
+  // (which WeChat accepts, refusing the message because the grant's one permit is used).
+  wechat.sim.rotateToken();
+  const stale = await post({ Authorization: `Bearer ${SEND_KEY}` }).then((r) => r.json());
+  assert.equal(stale.retry, 'refresh_token', JSON.stringify(stale));
   assert.equal((await post({ Authorization: `Bearer ${SEND_KEY}` }).then((r) => r.json())).name, 'user_refused');
 }
 
