@@ -23,6 +23,9 @@ const sleep = (ms, signal) =>
     });
   });
 
+/** The page's query and fragment, as a router records them after its path; undefined where there is no page. */
+const address = () => globalThis.location && location.search + location.hash;
+
 /**
  * Binds handleCallback and retryDeliveries to the core's exports.
  * @param {Core} core
@@ -124,7 +127,16 @@ export function delivery(core, wait = sleep) {
     try {
       // Every option is checked before anything is recorded.
       plan = core.checkOptions(options);
+      const before = address();
       recorded = core.recordCallbackAndCleanAddress(plan.query, plan.cleanUrl);
+      // A router that records the address in history.state writes that record back as the address when it next
+      // navigates (vue-router's `current`, so Nuxt's too): it gets the cleaned address, or Back would return to
+      // the callback.
+      const state = globalThis.history?.state;
+      const after = address();
+      if (typeof state?.current == 'string' && before != after && state.current.endsWith(before)) {
+        history.replaceState({ ...state, current: state.current.slice(0, -before.length) + after }, '');
+      }
     } catch (error) {
       return Promise.reject(error);
     }

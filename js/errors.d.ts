@@ -31,6 +31,7 @@ export type CoreErrorCode =
   | 'invalid_color'
   | 'invalid_url'
   | 'invalid_miniprogram'
+  | 'browser_only'
   | 'invalid_grant'
   | 'invalid_body'
   | 'key_mismatch'

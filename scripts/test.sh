@@ -13,4 +13,4 @@ bash scripts/test-browser.sh
 echo "== package: release build"
 node scripts/build.mjs
 echo "== package, types (tsc) and end-to-end in Chromium, WebKit and Firefox: node --test"
-node --test --test-concurrency=1 tests/package.test.mjs tests/readme.test.mjs tests/exports.test.mjs tests/types.test.mjs tests/quickstart.test.mjs tests/recipes.test.mjs tests/hash-routers.test.mjs tests/unavailable.test.mjs tests/server/ tests/e2e/
+node --test --test-concurrency=1 tests/package.test.mjs tests/readme.test.mjs tests/exports.test.mjs tests/types.test.mjs tests/quickstart.test.mjs tests/recipes.test.mjs tests/hash-routers.test.mjs tests/unavailable.test.mjs tests/frameworks.test.mjs tests/server/ tests/e2e/

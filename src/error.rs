@@ -62,6 +62,73 @@ impl Detail for UrlProblem {
     }
 }
 
+/// A browser-only call made on a server (the package's Node entry, e.g. while a framework renders a page there);
+/// each has its own message under the `browser_only` code, saying where to make the call instead. In every build,
+/// so that the shell can name the call; only a server build can make the error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageCall {
+    /// `authorize()`: keeps the nonce in the page's storage and links from the page's origin.
+    Authorize,
+    /// `handleCallback()`: reads the landing page's address and storage, and posts from the page.
+    HandleCallback,
+    /// `retryDeliveries()`: posts the grants the page's storage keeps.
+    RetryDeliveries,
+    /// `isWeChat()` without a user agent: a server has none of its own; the request's is the one to ask about.
+    IsWeChat,
+    /// `weChatVersion()` without a user agent, likewise.
+    WeChatVersion,
+}
+
+impl PageCall {
+    /// The function's name as JS calls it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PageCall::Authorize => "authorize",
+            PageCall::HandleCallback => "handleCallback",
+            PageCall::RetryDeliveries => "retryDeliveries",
+            PageCall::IsWeChat => "isWeChat",
+            PageCall::WeChatVersion => "weChatVersion",
+        }
+    }
+
+    /// Every call, for the entry that stubs them by name.
+    pub const ALL: [PageCall; 5] = [
+        PageCall::Authorize,
+        PageCall::HandleCallback,
+        PageCall::RetryDeliveries,
+        PageCall::IsWeChat,
+        PageCall::WeChatVersion,
+    ];
+
+    #[cfg(any(not(target_arch = "wasm32"), feature = "backend"))]
+    fn message(self) -> &'static str {
+        match self {
+            PageCall::Authorize => {
+                "authorize() needs a browser page (its storage and address), not a server: call it in the page, from a click handler"
+            }
+            PageCall::HandleCallback => {
+                "handleCallback() needs the landing page in the browser, not a server: call it once the page runs there (useEffect, onMounted, a client-only module)"
+            }
+            PageCall::RetryDeliveries => {
+                "retryDeliveries() needs a browser page (its storage), not a server: call it once the page runs there (useEffect, onMounted, a client-only module)"
+            }
+            PageCall::IsWeChat => {
+                "isWeChat() on a server cannot know the visitor's browser: pass the request's User-Agent header, isWeChat(userAgent), or call it in the page"
+            }
+            PageCall::WeChatVersion => {
+                "weChatVersion() on a server cannot know the visitor's browser: pass the request's User-Agent header, weChatVersion(userAgent), or call it in the page"
+            }
+        }
+    }
+}
+
+#[cfg(any(not(target_arch = "wasm32"), feature = "backend"))]
+impl Detail for PageCall {
+    fn detail(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self.message())
+    }
+}
+
 /// The table: `Variant(payload: Type) => "code", "message"`, where the payload's detail replaces `{}`. The variants
 /// in `page { … }` exist in every build; those in `server { … }` only where a server runs (natively, and in the Node build's wasm: feature `backend`), so
 /// the browser's module carries none of their messages.
@@ -188,6 +255,10 @@ errors! {
     /// The mini program's AppID or page path is malformed.
     InvalidMiniprogram => "invalid_miniprogram", "miniprogram.appid must be 'wx' and 16 hex digits, and pagepath a path without spaces";
 
+    // ==== A server rendering pages (the Node entry: SSR of a page that imports the package) ====
+    /// A function that needs the browser page was called on a server: see [`PageCall`].
+    BrowserOnly(call: PageCall) => "browser_only", "{}";
+
     // ==== The server receiving grants (src/server/grant.rs, js/server/ grant endpoint and stores) ====
     /// A POSTed grant was refused; the payload counts the problems, listed with their own codes beside the error.
     InvalidGrant(problems: u16) => "invalid_grant", "not a grant handleCallback() sends: {} problem(s), in problems";
@@ -283,6 +354,22 @@ mod tests {
     }
 
     /// The TypeScript union of the core's codes (`js/errors.d.ts`) is the table's list, no more, no less.
+    #[test]
+    fn browser_only_names_the_call_and_where_to_make_it() {
+        for call in PageCall::ALL {
+            let message = Error::BrowserOnly(call).message();
+            assert!(
+                message.starts_with(&crate::text::concat(&[call.name(), "() "])),
+                "{message}"
+            );
+            assert_eq!(Error::BrowserOnly(call).code(), "browser_only");
+        }
+        assert!(Error::BrowserOnly(PageCall::IsWeChat).message().contains("User-Agent"));
+        assert!(Error::BrowserOnly(PageCall::HandleCallback)
+            .message()
+            .contains("useEffect, onMounted"));
+    }
+
     #[test]
     fn the_typescript_union_is_the_table() {
         let dts = include_str!("../js/errors.d.ts");

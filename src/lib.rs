@@ -52,7 +52,7 @@ mod runtime;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use error::{Error, Result, UrlProblem};
+pub use error::{Error, PageCall, Result, UrlProblem};
 pub use http_url::HttpUrl;
 pub use subscription::record::{Record, State};
 pub use wechat::callback::{Answer, Callback};

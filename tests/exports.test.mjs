@@ -129,11 +129,19 @@ test('Node: every export of node.js, every kind of value', async () => {
       'pgStore',
       'migrate',
       'migrationSql',
+      // The browser's functions, as stand-ins for pages rendered on a server: each throws browser_only.
+      'authorize',
+      'handleCallback',
+      'retryDeliveries',
     ],
-    // Documented values: no user agent means the default (none under Node); an errcode number is explained.
+    // Documented values: a user agent string is answered, null (a request without one) is not WeChat, and with
+    // no argument a server cannot know (browser_only); an errcode number is explained.
     mustReturn: {
-      isWeChat: ['undefined', 'null', "'text'"],
-      weChatVersion: ['undefined', 'null', "'text'"],
+      isWeChat: ['null', "'text'"],
+      weChatVersion: ['null', "'text'"],
+      authorize: [],
+      handleCallback: [],
+      retryDeliveries: [],
       explainErrcode: ['0'],
       buildLink: [],
       parseCallback: [],
@@ -148,6 +156,11 @@ test('Node: every export of node.js, every kind of value', async () => {
     },
   });
   assert.match(module.buildLink(VALID_LINK), /^https:\/\/mp\.weixin\.qq\.com\//);
+  // A server cannot know the visitor's browser, and says so; the browser's functions name where to call them.
+  for (const name of ['isWeChat', 'weChatVersion', 'authorize', 'handleCallback', 'retryDeliveries']) {
+    const [, , outcome] = report.find(([n, label]) => n === name && label === 'undefined ×1');
+    assert.equal(outcome, 'code:browser_only', `${name}() on the server`);
+  }
 });
 
 let browser;

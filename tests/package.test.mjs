@@ -2,7 +2,7 @@
 // Run after `npm run build` (npm test does both).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { coreExports } from '../scripts/core-exports.mjs';
@@ -90,6 +90,17 @@ test('the Node entry builds links and parses callbacks on a server', async () =>
   );
   assert.equal(m.isWeChat('Mozilla/5.0 MicroMessenger/8.0.42.2460(0x28002A35)'), true);
   assert.equal(m.weChatVersion('Mozilla/5.0 Chrome/156'), null);
+});
+
+// Frameworks bundle the Node entry into their server builds and move it (tests/frameworks.test.mjs runs them): a
+// file named relative to the module would not be where it looks.
+test('the Node entry names no file to load: its wasm is embedded, and its glue has no URL loader', () => {
+  const node = ['node.js', ...readdirSync(`${pkgDir}node`).map((f) => `node/${f}`)].filter((f) => f.endsWith('.js'));
+  assert.deepEqual(node.sort(), ['node.js', 'node/wasm.js', 'node/wx_subscribemsg.js']);
+  for (const file of node) assert.doesNotMatch(read(file), /import\.meta|node:fs|readFileSync|\.wasm['"]/, file);
+  assert.ok(!readdirSync(`${pkgDir}node`).some((f) => f.endsWith('.wasm')), 'no .wasm file beside the Node glue');
+  const bytes = Buffer.from(read('node/wasm.js').match(/^export default '([A-Za-z0-9+/=]+)';$/m)[1], 'base64');
+  assert.ok(WebAssembly.validate(bytes), 'node/wasm.js holds a valid module');
 });
 
 test('the Node entry has the send request and the errcode table', async () => {

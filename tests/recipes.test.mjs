@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/browsers.mjs';
 import { appWithPackage } from './packed-app.mjs';
-import { allowOnWeChat, assertOneGrant, GRANT_PATH, grantEndpoint, landingStatus, problemsIn } from './standins.mjs';
+import { GRANT_PATH, grantEndpoint, landingFlow } from './standins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -34,7 +34,6 @@ const frameworks = {
   },
 };
 
-const SUBSCRIBED = 'Subscribed: we will send you one message.';
 const apps = {};
 let browser;
 let vite;
@@ -94,60 +93,10 @@ async function serve(dir, mode) {
   };
 }
 
-/** The landing page opened directly, then the whole flow, a reload, the router away and Back: always one grant. */
-async function landingFlow({ origin, grants }) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  try {
-    const tab = await context.newPage();
-    const problems = problemsIn(tab);
-    const consent = await allowOnWeChat(tab);
-    await tab.goto(`${origin}/subscribe/done`);
-    assert.equal(await landingStatus(tab), 'Subscribe from the order page.', 'opened without a callback');
-
-    await tab.goto(`${origin}/`);
-    await tab.click('#subscribe');
-    assert.equal(await landingStatus(tab), SUBSCRIBED);
-    const landing = `${origin}/subscribe/done`;
-    assert.equal(tab.url(), landing, 'the address bar is cleaned');
-
-    // The router leaves the landing page and Back returns to it, in the same document: the address it comes
-    // back to (seen at popstate, before any page code runs) must not hold WeChat's parameters again.
-    await tab.evaluate(() => {
-      window.addressesAtPopstate = [];
-      addEventListener('popstate', () => window.addressesAtPopstate.push(location.href), true);
-    });
-    await tab.click('text=Back to my orders');
-    await tab.waitForSelector('#subscribe');
-    await tab.goBack();
-    assert.equal(await landingStatus(tab), SUBSCRIBED, 'Back to the landing page replays the outcome');
-    assert.deepEqual(
-      await tab.evaluate(() => window.addressesAtPopstate),
-      [landing],
-      'the router restored no callback',
-    );
-    assert.equal(tab.url(), landing);
-
-    await tab.reload();
-    assert.equal(await landingStatus(tab), SUBSCRIBED, 'a reload replays the outcome');
-    assert.equal(tab.url(), landing);
-
-    await tab.click('text=Back to my orders');
-    await tab.waitForSelector('#subscribe');
-    await tab.goBack();
-    assert.equal(await landingStatus(tab), SUBSCRIBED, 'Back to the landing page replays the outcome');
-    assert.equal(tab.url(), landing);
-
-    assert.deepEqual(problems, []);
-    assertOneGrant(grants, consent.last());
-  } finally {
-    await context.close();
-  }
-}
-
 async function runs(dir, mode) {
   const site = await serve(dir, mode);
   try {
-    await landingFlow(site);
+    await landingFlow(browser, site);
   } finally {
     await site.close();
   }

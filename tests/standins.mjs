@@ -6,10 +6,12 @@ import http from 'node:http';
 
 export const GRANT_PATH = '/api/wechat/grants';
 export const OPENID = 'oQuickStartUser_1';
+export const SUBSCRIBED = 'Subscribed: we will send you one message.';
 
 /**
  * Serves the grant endpoint on a free port: POSTs to GRANT_PATH are recorded in `grants` ({ key, body }) and answered
- * 201; any other request goes to `other(req, res)` (a static file handler), or gets 404.
+ * 201; any other request goes to `other(req, res)` (a static file handler, a proxy to the site), or gets 404.
+ * Returns { origin, grants, server, close }.
  */
 export async function grantEndpoint(other = (req, res) => res.writeHead(404).end()) {
   const grants = [];
@@ -29,6 +31,7 @@ export async function grantEndpoint(other = (req, res) => res.writeHead(404).end
   return {
     origin: `http://127.0.0.1:${server.address().port}`,
     grants,
+    server,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
@@ -83,9 +86,17 @@ export async function allowOnWeChat(tab, shape = SHAPES.query) {
   return { last: () => consent };
 }
 
-/** What went wrong in `tab` that a user would see: dialogs (dismissed) and uncaught errors. */
-export function problemsIn(tab) {
+/**
+ * What went wrong in `tab` that a user would see: dialogs (dismissed) and uncaught errors; with `console`, also
+ * errors in the console (where React and Vue report a server-rendered page the browser renders differently).
+ */
+export function problemsIn(tab, { console = false } = {}) {
   const problems = [];
+  if (console) {
+    tab.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+    });
+  }
   tab.on('dialog', (d) => {
     problems.push(`dialog: ${d.message()}`);
     d.dismiss();
@@ -119,4 +130,61 @@ export function assertOneGrant(grants, consent) {
     reserved: consent.searchParams.get('reserved'),
   });
   assert.equal(key, body.reserved);
+}
+
+/**
+ * The recipes' landing flow in a new Chromium context of `browser` (playwright-core), against a site at `origin`
+ * whose grant endpoint records into `grants`: the landing page opened directly, then the whole flow, a reload, the
+ * router away and Back. Always the right screen, a clean address, and one grant. `console`: errors in the console
+ * fail it too; `ready`: a function run in the page that is true once its button works (hydrated).
+ */
+export async function landingFlow(browser, { origin, grants }, { console = false, ready } = {}) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const tab = await context.newPage();
+    const problems = problemsIn(tab, { console });
+    const consent = await allowOnWeChat(tab);
+    await tab.goto(`${origin}/subscribe/done`);
+    assert.equal(await landingStatus(tab), 'Subscribe from the order page.', 'opened without a callback');
+
+    await tab.goto(`${origin}/`);
+    // A server-rendered button is there before the framework has hydrated it: a click then does nothing.
+    if (ready) await tab.waitForFunction(ready, null, { timeout: 30_000 });
+    await tab.click('#subscribe');
+    assert.equal(await landingStatus(tab), SUBSCRIBED);
+    const landing = `${origin}/subscribe/done`;
+    assert.equal(tab.url(), landing, 'the address bar is cleaned');
+
+    // The router leaves the landing page and Back returns to it, in the same document: the address it comes
+    // back to (seen at popstate, before any page code runs) must not hold WeChat's parameters again.
+    await tab.evaluate(() => {
+      window.addressesAtPopstate = [];
+      addEventListener('popstate', () => window.addressesAtPopstate.push(location.href), true);
+    });
+    await tab.click('text=Back to my orders');
+    await tab.waitForSelector('#subscribe');
+    await tab.goBack();
+    assert.equal(await landingStatus(tab), SUBSCRIBED, 'Back to the landing page replays the outcome');
+    assert.deepEqual(
+      await tab.evaluate(() => window.addressesAtPopstate),
+      [landing],
+      'the router restored no callback',
+    );
+    assert.equal(tab.url(), landing);
+
+    await tab.reload();
+    assert.equal(await landingStatus(tab), SUBSCRIBED, 'a reload replays the outcome');
+    assert.equal(tab.url(), landing);
+
+    await tab.click('text=Back to my orders');
+    await tab.waitForSelector('#subscribe');
+    await tab.goBack();
+    assert.equal(await landingStatus(tab), SUBSCRIBED, 'Back to the landing page replays the outcome');
+    assert.equal(tab.url(), landing);
+
+    assert.deepEqual(problems, []);
+    assertOneGrant(grants, consent.last());
+  } finally {
+    await context.close();
+  }
 }

@@ -17,7 +17,7 @@ mod storage;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PageCall, Result};
 use crate::subscription::flow::{self, AuthorizeRequest, DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS};
 use crate::wechat::callback::{Answer, Callback};
 use crate::wechat::link;
@@ -135,28 +135,51 @@ pub fn parse_callback(#[wasm_bindgen(unchecked_param_type = "string")] query: Js
     Ok(out.into())
 }
 
-/// True inside WeChat's own browser (not WeCom). Reads `navigator.userAgent` when `userAgent` is absent.
+/// True inside WeChat's own browser (not WeCom). Reads `navigator.userAgent` when `userAgent` is absent; on a
+/// server (the Node entry, e.g. while a framework renders the page there) pass the request's `User-Agent` header
+/// (`null` for a request without one: false): called without it there, this throws `browser_only`, since a server
+/// cannot know which browser will show the page.
+///
+/// @example
+/// ```ts
+/// isWeChat(); // in the page
+/// isWeChat(request.headers.get('user-agent')); // on the server
+/// ```
 #[wasm_bindgen(js_name = isWeChat)]
 pub fn is_wechat(
     #[wasm_bindgen(js_name = userAgent, unchecked_optional_param_type = "string | null")] user_agent: JsValue,
 ) -> Result<bool, JsValue> {
-    Ok(ua::is_wechat(&user_agent_or_own(user_agent)?))
+    Ok(ua::is_wechat(&user_agent_or_own(user_agent, PageCall::IsWeChat)?))
 }
 
-/// WeChat's version from the user agent (e.g. "8.0.42.2460"), or null outside WeChat.
+/// WeChat's version from the user agent (e.g. "8.0.42.2460"), or null outside WeChat. Reads
+/// `navigator.userAgent` when `userAgent` is absent; on a server pass the request's `User-Agent` header (`null`
+/// for a request without one), or this throws `browser_only`.
 #[wasm_bindgen(js_name = weChatVersion, unchecked_return_type = "string | null")]
 pub fn wechat_version(
     #[wasm_bindgen(js_name = userAgent, unchecked_optional_param_type = "string | null")] user_agent: JsValue,
 ) -> Result<JsValue, JsValue> {
-    Ok(match ua::wechat_version(&user_agent_or_own(user_agent)?) {
+    let user_agent = user_agent_or_own(user_agent, PageCall::WeChatVersion)?;
+    Ok(match ua::wechat_version(&user_agent) {
         Some(version) => version.into(),
         None => JsValue::NULL,
     })
 }
 
-/// A user agent passed in, or the browser's own when absent; anything but a string is `invalid_option`.
-fn user_agent_or_own(value: JsValue) -> Result<String> {
+/// A user agent passed in, or the browser's own when absent; anything but a string is `invalid_option`. The Node
+/// build outside a browser has no user agent of its own: no argument there is `browser_only` rather than a silent
+/// "not WeChat", which a server rendering the page would show and the browser would then contradict; `null` there
+/// is a request without the header (`headers.get('user-agent')`), which WeChat always sends: not WeChat.
+fn user_agent_or_own(value: JsValue, call: PageCall) -> Result<String> {
     if value.is_undefined() || value.is_null() {
+        #[cfg(feature = "backend")]
+        if web_sys::window().is_none() {
+            return match value.is_null() {
+                true => Ok(String::new()),
+                false => Err(Error::BrowserOnly(call)),
+            };
+        }
+        let _ = call;
         return Ok(user_agent());
     }
     text(&value).ok_or(Error::InvalidOption("userAgent"))

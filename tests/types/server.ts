@@ -2,8 +2,8 @@
 // (no DOM) under moduleResolution bundler, node16 and nodenext. Each @ts-expect-error line must fail.
 import { buildLink, buildSendRequest, explainErrcode, isWeChat, parseCallback, weChatVersion } from 'wx-subscribemsg';
 import type { ErrcodeExplanation, SendOptions, SendRequestBody, SubscribeError } from 'wx-subscribemsg';
-// @ts-expect-error authorize() needs a browser page: the Node entry does not have it
-import { authorize } from 'wx-subscribemsg';
+// The browser's functions resolve on a server too (a page rendered there imports them), but only throw there.
+import { authorize, handleCallback, retryDeliveries } from 'wx-subscribemsg';
 
 const grant = { openid: 'oUser_1', template_id: '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc', scene: 1000 };
 const message: SendOptions = {
@@ -48,7 +48,16 @@ export function refusal(): SubscribeError['code'] | null {
     return (err as SubscribeError).code;
   }
 }
-export const used = [scene, retry, link, openid, unnarrowed, isWeChat('x'), weChatVersion('x'), authorize, wrong];
+export const used = [scene, retry, link, openid, unnarrowed, isWeChat('x'), weChatVersion('x'), wrong];
+
+// Server rendering: the browser's functions throw (or reject with) browser_only, which their types say.
+export async function rendered(): Promise<never> {
+  // @ts-expect-error on a server handleCallback() only rejects (browser_only): there is no result to read
+  const status = (await handleCallback({ grantEndpoint: '/api/grants' })).status;
+  void retryDeliveries({ grantEndpoint: '/api/grants' });
+  const url: never = authorize({ appid: 'wxaba38c7f163da69b' });
+  return [status, url] as never;
+}
 
 // The receiving half: the endpoint in both forms, the stores, the parser, with lib es2022 only.
 import {

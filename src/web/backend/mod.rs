@@ -11,7 +11,7 @@ use super::options::Options;
 use serde::Serialize;
 
 use super::object;
-use crate::error::Error;
+use crate::error::{Error, PageCall};
 use crate::wechat::errcode::{self, Retry};
 use crate::wechat::params::{OpenId, TemplateId};
 use crate::wechat::send::{Message, MiniProgramRef, SendRequest};
@@ -60,6 +60,22 @@ export interface ErrcodeExplanation {
 }
 
 "#;
+
+/// The SubscribeError of a browser-only function called in the Node entry (`browser_only`, naming the function and
+/// where to call it instead), made here so code and message come from the table. The entry exports a stand-in
+/// for each browser function that throws (or rejects with) this, so a page rendered on a server imports the
+/// package as it does in the browser. For the package's own entry (not re-exported).
+#[wasm_bindgen(js_name = browserOnlyError)]
+pub fn browser_only_error(#[wasm_bindgen(unchecked_param_type = "string")] name: JsValue) -> Result<JsValue, JsValue> {
+    let name = name.as_string();
+    match PageCall::ALL
+        .into_iter()
+        .find(|call| Some(call.name()) == name.as_deref())
+    {
+        Some(call) => Ok(Error::BrowserOnly(call).into()),
+        None => Err(Error::InvalidOption("name").into()),
+    }
+}
 
 /// Validates a message for one grant and returns the send API's JSON body (pass it to `JSON.stringify`).
 #[wasm_bindgen(js_name = buildSendRequest, unchecked_return_type = "SendRequestBody")]
