@@ -119,11 +119,6 @@ const bundled = await esbuild.build({
   ),
   mangleQuoted: true,
   mangleCache: {},
-  // V8's explicit compile hint: every function of the entry compiled with the script (off the main thread while it
-  // streams) rather than at its first call, since a page calls most of them at once. Measured by npm run bench as a
-  // variant before it shipped: better than the entry without it in 10 of 12 page-and-run comparisons (README
-  // "Cold start").
-  banner: { js: '//# allFunctionsCalledOnLoad' },
   sourcemap: 'linked',
   sourcesContent: true,
   outfile: join(pkg, 'index.js'),
