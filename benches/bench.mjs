@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { MIME_TYPES, serveFiles } from '../www/lib/static.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../scripts/browsers.mjs';
 import { gzipSize, shippedSizes } from '../scripts/size.mjs';
+import { storeFixture } from './landing-fixture.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PKG_SOURCE = join(ROOT, 'pkg');
@@ -299,20 +300,6 @@ const nonce = () => {
   const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   return Array.from({ length: 32 }, () => abc[Math.floor(Math.random() * abc.length)]).join('');
 };
-
-// The record each implementation's authorize() would have stored for this landing page: the package's one-line
-// format (src/subscription/record.rs) in both storage areas, the baseline's JSON in sessionStorage.
-function storeFixture({ impl, reserved, redirectUrl, appid, templateId }) {
-  const now = Date.now();
-  if (impl === 'package') {
-    const line = `2 ${now} ${now + 600_000} - pending 1000 ${appid} ${templateId} ${redirectUrl}`;
-    sessionStorage.setItem(`wxsub:${reserved}`, line);
-    localStorage.setItem(`wxsub:${reserved}`, line);
-  } else {
-    const record = { appid, scene: 1000, templateId, redirectUrl, reserved, expires: now + 600_000, state: 'pending' };
-    sessionStorage.setItem(`wxsub:${reserved}`, JSON.stringify(record));
-  }
-}
 
 async function landingLoad(browser, origin, v, rate, prefix) {
   const context = await browser.newContext();

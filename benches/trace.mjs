@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/browsers.mjs';
 import { MIME_TYPES, serveFiles } from '../www/lib/static.mjs';
+import { storeFixture } from './landing-fixture.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOADS = Number(process.env.TRACE_LOADS ?? 9);
@@ -54,19 +55,6 @@ const server = createServer((req, res) => {
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const origin = `http://127.0.0.1:${server.address().port}`;
-
-/** The record each implementation's authorize() would have stored (as benches/bench.mjs stores it). */
-function storeFixture({ impl, reserved, redirectUrl, appid, templateId }) {
-  const now = Date.now();
-  if (impl === 'package') {
-    const line = `2 ${now} ${now + 600_000} - pending 1000 ${appid} ${templateId} ${redirectUrl}`;
-    sessionStorage.setItem(`wxsub:${reserved}`, line);
-    localStorage.setItem(`wxsub:${reserved}`, line);
-  } else {
-    const record = { appid, scene: 1000, templateId, redirectUrl, reserved, expires: now + 600_000, state: 'pending' };
-    sessionStorage.setItem(`wxsub:${reserved}`, JSON.stringify(record));
-  }
-}
 
 /** What a sampled frame is, for the table. */
 function category(frame) {
