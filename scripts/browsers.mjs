@@ -125,7 +125,8 @@ function exited(child) {
   });
 }
 
-async function freePort() {
+/** A loopback port nothing listens on now. */
+export async function freePort() {
   const server = net.createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();

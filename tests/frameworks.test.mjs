@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from '../scripts/browsers.mjs';
+import { freePort, launchChromium } from '../scripts/browsers.mjs';
 import { FRAMEWORKS, frameworkApp } from './frameworks.mjs';
 import { appWithPackage } from './packed-app.mjs';
 import { startWxApiSimulator, APPID, SECRET } from './server/wxapi-simulator.mjs';
@@ -73,14 +73,6 @@ function writeSite(name, recipe, variant, extra = {}) {
     fs.writeFileSync(path.join(dir, file), text);
   }
   return dir;
-}
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Runs a framework's CLI (a node script of the app) in `cwd`, in a process group of its own; keeps its output. */

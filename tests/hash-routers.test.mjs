@@ -13,12 +13,11 @@ import { serveFiles } from '../www/lib/static.mjs';
 import { appWithPackage } from './packed-app.mjs';
 import {
   allowOnWeChat,
-  assertOneGrant,
-  GRANT_PATH,
   grantEndpoint,
-  landingStatus,
+  landingFlow as sharedLandingFlow,
   OPENID,
   problemsIn,
+  serveWithVite,
   SHAPES,
 } from './standins.mjs';
 
@@ -45,7 +44,6 @@ const frameworks = {
     button: 'src/subscribe.jsx',
   },
 };
-const SUBSCRIBED = 'Subscribed: we will send you one message.';
 const apps = {};
 let browser;
 let vite;
@@ -119,79 +117,10 @@ retryDeliveries({ grantEndpoint: '/api/wechat/grants' });
 `;
 }
 
-/**
- * Serves `dir` with Vite, `mode` 'dev' (the dev server) or 'build' (a production build served by `vite preview`), the
- * grant path proxied to a stand-in backend. Returns { origin, grants, close }.
- */
-async function serve(dir, mode) {
-  const backend = await grantEndpoint();
-  const common = { root: dir, configFile: path.join(dir, 'vite.config.js'), logLevel: 'warn' };
-  const listen = { host: '127.0.0.1', port: 0, proxy: { [GRANT_PATH]: backend.origin } };
-  let server;
-  if (mode === 'dev') {
-    server = await vite.createServer({ ...common, server: listen });
-    await server.listen();
-  } else {
-    await vite.build(common);
-    server = await vite.preview({ ...common, preview: listen });
-  }
-  return {
-    origin: server.resolvedUrls.local[0].replace(/\/$/, ''),
-    grants: backend.grants,
-    close: async () => {
-      await (server.close ? server.close() : new Promise((resolve) => server.httpServer.close(resolve)));
-      await backend.close();
-    },
-  };
-}
+const serve = (dir, mode) => serveWithVite(vite, dir, mode);
 
-/**
- * The landing route opened without a callback, then Allow answered in `shape`, the router to `/` and Back, a
- * reload, the router and Back again: always the landing route, a clean address, one grant.
- */
-async function landingFlow({ origin, grants }, shape) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  try {
-    const tab = await context.newPage();
-    const problems = problemsIn(tab);
-    const consent = await allowOnWeChat(tab, shape);
-    const landing = `${origin}/#/subscribe/done`;
-    await tab.goto(landing);
-    assert.equal(await landingStatus(tab), 'Subscribe from the order page.', 'opened without a callback');
-
-    await tab.goto(`${origin}/#/`);
-    await tab.click('#subscribe');
-    assert.equal(await landingStatus(tab), SUBSCRIBED);
-    assert.equal(tab.url(), landing, 'the address bar is cleaned to the route');
-
-    await tab.evaluate(() => {
-      window.addressesAtPopstate = [];
-      addEventListener('popstate', () => window.addressesAtPopstate.push(location.href), true);
-    });
-    await tab.click('text=Back to my orders');
-    await tab.waitForSelector('#subscribe');
-    assert.equal(tab.url(), `${origin}/#/`);
-    await tab.goBack();
-    assert.equal(await landingStatus(tab), SUBSCRIBED, 'Back to the landing route replays the outcome');
-    assert.deepEqual(await tab.evaluate(() => window.addressesAtPopstate), [landing], 'no callback restored');
-    assert.equal(tab.url(), landing);
-
-    await tab.reload();
-    assert.equal(await landingStatus(tab), SUBSCRIBED, 'a reload replays the outcome');
-    assert.equal(tab.url(), landing);
-
-    await tab.click('text=Back to my orders');
-    await tab.waitForSelector('#subscribe');
-    await tab.goBack();
-    assert.equal(await landingStatus(tab), SUBSCRIBED, 'Back to the landing route replays the outcome');
-    assert.equal(tab.url(), landing);
-
-    assert.deepEqual(problems, []);
-    assertOneGrant(grants, consent.last());
-  } finally {
-    await context.close();
-  }
-}
+/** The recipes' landing flow (tests/standins.mjs) on hash routes, with Allow answered in `shape`. */
+const landingFlow = (site, shape) => sharedLandingFlow(browser, site, { hash: true, shape });
 
 /** Opens WeChat's answer in `shape` for a forged nonce; returns what the page shows and its address. */
 async function forgedLanding({ origin, grants }, shape) {

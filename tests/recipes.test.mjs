@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/browsers.mjs';
 import { appWithPackage } from './packed-app.mjs';
-import { GRANT_PATH, grantEndpoint, landingFlow } from './standins.mjs';
+import { landingFlow, serveWithVite } from './standins.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -66,32 +66,7 @@ function writeSite(name, variant, edit = (file, text) => text) {
   return dir;
 }
 
-/**
- * Serves `dir` with Vite, `mode` 'dev' (the dev server) or 'build' (a production build, served by `vite preview`,
- * which falls back to index.html for the app's routes as a production server must), the grant path proxied to a
- * stand-in backend as a developer's own backend would be. Returns { origin, grants, close }.
- */
-async function serve(dir, mode) {
-  const backend = await grantEndpoint();
-  const common = { root: dir, configFile: path.join(dir, 'vite.config.js'), logLevel: 'warn' };
-  const listen = { host: '127.0.0.1', port: 0, proxy: { [GRANT_PATH]: backend.origin } };
-  let server;
-  if (mode === 'dev') {
-    server = await vite.createServer({ ...common, server: listen });
-    await server.listen();
-  } else {
-    await vite.build(common);
-    server = await vite.preview({ ...common, preview: listen });
-  }
-  return {
-    origin: server.resolvedUrls.local[0].replace(/\/$/, ''),
-    grants: backend.grants,
-    close: async () => {
-      await (server.close ? server.close() : new Promise((resolve) => server.httpServer.close(resolve)));
-      await backend.close();
-    },
-  };
-}
+const serve = (dir, mode) => serveWithVite(vite, dir, mode);
 
 async function runs(dir, mode) {
   const site = await serve(dir, mode);

@@ -3,6 +3,7 @@
 // package posts. Shared by the quick-start and recipe tests, which must agree on what a grant looks like.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import path from 'node:path';
 
 export const GRANT_PATH = '/api/wechat/grants';
 export const OPENID = 'oQuickStartUser_1';
@@ -136,23 +137,25 @@ export function assertOneGrant(grants, consent) {
  * The recipes' landing flow in a new Chromium context of `browser` (playwright-core), against a site at `origin`
  * whose grant endpoint records into `grants`: the landing page opened directly, then the whole flow, a reload, the
  * router away and Back. Always the right screen, a clean address, and one grant. `console`: errors in the console
- * fail it too; `ready`: a function run in the page that is true once its button works (hydrated).
+ * fail it too; `ready`: a function run in the page that is true once its button works (hydrated); `hash`: the app's
+ * routes are hash routes (`/#/subscribe/done`); `shape`: how WeChat's answer comes back (SHAPES).
  */
-export async function landingFlow(browser, { origin, grants }, { console = false, ready } = {}) {
+export async function landingFlow(browser, { origin, grants }, { console = false, ready, hash = false, shape } = {}) {
+  const home = hash ? `${origin}/#/` : `${origin}/`;
+  const landing = `${home}subscribe/done`;
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   try {
     const tab = await context.newPage();
     const problems = problemsIn(tab, { console });
-    const consent = await allowOnWeChat(tab);
-    await tab.goto(`${origin}/subscribe/done`);
+    const consent = await allowOnWeChat(tab, shape);
+    await tab.goto(landing);
     assert.equal(await landingStatus(tab), 'Subscribe from the order page.', 'opened without a callback');
 
-    await tab.goto(`${origin}/`);
+    await tab.goto(home);
     // A server-rendered button is there before the framework has hydrated it: a click then does nothing.
     if (ready) await tab.waitForFunction(ready, null, { timeout: 30_000 });
     await tab.click('#subscribe');
     assert.equal(await landingStatus(tab), SUBSCRIBED);
-    const landing = `${origin}/subscribe/done`;
     assert.equal(tab.url(), landing, 'the address bar is cleaned');
 
     // The router leaves the landing page and Back returns to it, in the same document: the address it comes
@@ -163,6 +166,7 @@ export async function landingFlow(browser, { origin, grants }, { console = false
     });
     await tab.click('text=Back to my orders');
     await tab.waitForSelector('#subscribe');
+    if (hash) assert.equal(tab.url(), home);
     await tab.goBack();
     assert.equal(await landingStatus(tab), SUBSCRIBED, 'Back to the landing page replays the outcome');
     assert.deepEqual(
@@ -187,4 +191,31 @@ export async function landingFlow(browser, { origin, grants }, { console = false
   } finally {
     await context.close();
   }
+}
+
+/**
+ * Serves `dir` with `vite` (the module, imported by the test), `mode` 'dev' (the dev server) or 'build' (a production build, served by `vite preview`,
+ * which falls back to index.html for the app's routes as a production server must), the grant path proxied to a
+ * stand-in backend as a developer's own backend would be. Returns { origin, grants, close }.
+ */
+export async function serveWithVite(vite, dir, mode) {
+  const backend = await grantEndpoint();
+  const common = { root: dir, configFile: path.join(dir, 'vite.config.js'), logLevel: 'warn' };
+  const listen = { host: '127.0.0.1', port: 0, proxy: { [GRANT_PATH]: backend.origin } };
+  let server;
+  if (mode === 'dev') {
+    server = await vite.createServer({ ...common, server: listen });
+    await server.listen();
+  } else {
+    await vite.build(common);
+    server = await vite.preview({ ...common, preview: listen });
+  }
+  return {
+    origin: server.resolvedUrls.local[0].replace(/\/$/, ''),
+    grants: backend.grants,
+    close: async () => {
+      await (server.close ? server.close() : new Promise((resolve) => server.httpServer.close(resolve)));
+      await backend.close();
+    },
+  };
 }
