@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { MIME_TYPES, serveFiles } from '../www/lib/static.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../scripts/browsers.mjs';
 import { gzipSize, shippedSizes } from '../scripts/size.mjs';
+import { FIGURES_SCRIPT, figuresChannel } from './figures.mjs';
 import { storeFixture } from './landing-fixture.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -81,8 +82,10 @@ const IMPLS = [
   ...(hasPkg ? [{ id: 'package', entry: '/pkg/index.js', files: null }] : []),
   { id: 'baseline', entry: '/benches/baseline.js', files: ['baseline.js'] },
 ];
-// Cold-start variants: each implementation as imported, and the package with the two preload hints of README
-// "Performance" in its page's <head>, so the wasm downloads while the entry module does.
+// Cold-start variants: each implementation as imported, the package with the two preload hints of README
+// "Performance" in its page's <head>, so the wasm downloads while the entry module does, and the package's entry
+// without its first line, V8's compile hint (served from /pkg-nohint/, a copy), so the lever is measured in each run;
+// and, as a diagnosis, the package with V8's lazy wasm compilation switched off.
 const VARIANTS = [
   ...IMPLS.map((impl) => ({ ...impl, impl: impl.id, hints: '' })),
   ...(hasPkg
@@ -94,23 +97,20 @@ const VARIANTS = [
           hints:
             '<link rel="modulepreload" href="/pkg/index.js">\n<link rel="preload" href="/pkg/wx_subscribemsg_bg.wasm" as="fetch" crossorigin>',
         },
+        { id: 'package-nohint', impl: 'package', entry: '/pkg-nohint/index.js', hints: '' },
+        // A diagnosis, not something a page can do: the package in a Chromium whose V8 compiles every wasm function
+        // up front, off the main thread, as the module streams in (--no-wasm-lazy-compilation), rather than each one
+        // on the main thread at its first call. What remains of the gap then is not compilation.
+        { id: 'package-eager-wasm', impl: 'package', entry: '/pkg/index.js', hints: '', eagerWasm: true },
       ]
     : []),
 ];
 
 // ---------------------------------------------------------------- pages
 // The pages differ only in the import.
-// Each page resolves window.__done with its figures (or an error), which the bench awaits: polling for them
-// (Playwright's waitForFunction) would run the automation's script on the page's main thread while it is measured,
-// and more often the longer a page takes, which tilted the ratios against the slower implementation.
-const DONE_SCRIPT = `<script>window.__done = new Promise((resolve) => (window.__finish = resolve));
-addEventListener('error', (e) => window.__finish({ error: String(e.message) }));
-addEventListener('unhandledrejection', (e) => window.__finish({ error: String(e.reason?.code ?? e.reason) }));</script>`;
-/** The figures a measured page resolved window.__done with, or its error after 20 s. */
-const figures = (page) =>
-  page.evaluate(() =>
-    Promise.race([window.__done, new Promise((resolve) => setTimeout(() => resolve({ error: 'timeout' }), 20_000))]),
-  );
+// Each page sends its figures (or an error) to the bench's server when it is done (benches/figures.mjs): nothing of
+// the automation may run in a page while it is measured.
+const channel = figuresChannel();
 
 // The realistic variant (`app`) loads an H5 app's React production bundle first, as such a page does: it renders its
 // shell, then the page's own module runs the same flow.
@@ -118,7 +118,7 @@ const APP_SCRIPT = '<div id="root"></div>\n<script type="module" src="/benches/r
 const coldPage = (entry, hints, app = '') => `<!doctype html>
 <html><head><meta charset="utf-8"><title>cold start</title>
 ${hints}
-${DONE_SCRIPT}
+${FIGURES_SCRIPT}
 </head><body>
 ${app}
 <script type="module">
@@ -138,7 +138,7 @@ window.__finish({
   link, started, linked, second, calibration, x,
   html: span(performance.getEntriesByType('navigation')[0]),
   entry: span(res('${entry}')),
-  wasm: span(res('/pkg/wx_subscribemsg_bg.wasm')),
+  wasm: span(res('${entry.endsWith('/index.js') ? entry.replace(/index\.js$/, 'wx_subscribemsg_bg.wasm') : ''}')),
 });
 </script>
 </body></html>`;
@@ -149,7 +149,7 @@ window.__finish({
 const landingPage = (entry, hints, app = '') => `<!doctype html>
 <html><head><meta charset="utf-8"><title>landing</title>
 ${hints}
-${DONE_SCRIPT}
+${FIGURES_SCRIPT}
 </head><body>
 ${app}
 <script type="module">
@@ -213,10 +213,23 @@ for (const impl of IMPLS) PAGES.set(`/benches/steady-${impl.id}.html`, steadyPag
 
 // ---------------------------------------------------------------- server
 const files = serveFiles({ root: PKG, mount: '/pkg/' }, { root: BENCHES, mount: '/benches/' });
+const HINT = '//# allFunctionsCalledOnLoad\n';
+/** The entry without its compile hint, for the package-nohint variant; the rest of /pkg-nohint/ is /pkg/'s. */
+const entryWithoutHint = () => {
+  const entry = readFileSync(join(PKG, 'index.js'), 'utf8');
+  if (!entry.startsWith(HINT)) throw new Error('pkg/index.js does not start with the compile hint');
+  return entry.slice(HINT.length);
+};
 
 function serve(req, res) {
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   const headers = { 'Cache-Control': 'no-store' };
+  if (channel.receive(req, res)) return;
+  if (path === '/pkg-nohint/index.js') {
+    res.writeHead(200, { ...headers, 'Content-Type': MIME_TYPES['.js'] }).end(entryWithoutHint());
+    return;
+  }
+  if (path.startsWith('/pkg-nohint/')) req.url = req.url.replace('/pkg-nohint/', '/pkg/');
   if (req.method === 'POST' && path === '/grant') {
     req.resume();
     res.writeHead(201, { ...headers, 'Content-Type': 'application/json' }).end('{"ok":true}');
@@ -269,8 +282,9 @@ async function coldLoad(browser, origin, v, rate, prefix) {
     await cdp.send('Network.enable');
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+    const arrived = channel.expect();
     await page.goto(`${origin}/benches/${prefix}cold-${v.id}.html`);
-    const r = await figures(page);
+    const r = await arrived;
     if (r.error) throw new Error(`${v.id}: ${r.error}`);
     if (!r.link.startsWith('https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&'))
       throw new Error(`${v.id}: odd link ${r.link}`);
@@ -319,10 +333,11 @@ async function landingLoad(browser, origin, v, rate, prefix) {
     await cdp.send('Network.enable');
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+    const arrived = channel.expect();
     await page.goto(
       `${landing}?openid=oUser_1-abcdefghijklmnopqrstu&template_id=${TEMPLATE}&action=confirm&scene=1000&reserved=${reserved}`,
     );
-    const r = await figures(page);
+    const r = await arrived;
     if (r.error) throw new Error(`${v.id} landing: ${r.error}`);
     if (r.result.status !== 'granted' || r.result.delivered !== true || r.result.replayed)
       throw new Error(`${v.id} landing: ${JSON.stringify(r.result)}`);
@@ -343,8 +358,12 @@ async function once(load) {
   }
 }
 
-async function coldStart(browser, origin) {
+async function coldStart(defaultBrowser, origin) {
   const out = {};
+  const eagerWasm = VARIANTS.some((v) => v.eagerWasm)
+    ? await launchChromium(['--js-flags=--no-wasm-lazy-compilation'])
+    : null;
+  const browserFor = (v) => (v.eagerWasm ? eagerWasm : defaultBrowser);
   // The realistic page (an H5 app's React bundle loaded too) at 4x only, where its goal is judged.
   const pages = [
     ['link', coldLoad, RATES, ''],
@@ -356,15 +375,18 @@ async function coldStart(browser, origin) {
     out[name] = {};
     for (const rate of rates) {
       out[name][rate] = Object.fromEntries(VARIANTS.map((v) => [v.id, []]));
-      for (const v of VARIANTS) await load(browser, origin, v, rate, prefix); // warm-up, discarded (server, disk, OS)
+      for (const v of VARIANTS) await load(browserFor(v), origin, v, rate, prefix); // warm-up, discarded (server, disk, OS)
       for (let i = 0; i < LOADS; i++) {
         // Alternate the order so background load (others compiling) falls on all alike.
         const order = i % 2 ? [...VARIANTS].reverse() : VARIANTS;
-        for (const v of order) out[name][rate][v.id].push(await once(() => load(browser, origin, v, rate, prefix)));
+        for (const v of order) {
+          out[name][rate][v.id].push(await once(() => load(browserFor(v), origin, v, rate, prefix)));
+        }
       }
       process.stderr.write(`cold start, ${name} page, at ${rate}x: ${LOADS} loads each done\n`);
     }
   }
+  await eagerWasm?.close();
   return out;
 }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/browsers.mjs';
 import { MIME_TYPES, serveFiles } from '../www/lib/static.mjs';
+import { FIGURES_SCRIPT, figuresChannel } from './figures.mjs';
 import { storeFixture } from './landing-fixture.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -22,7 +23,7 @@ const IMPLS = { package: '/pkg/index.js', baseline: '/benches/baseline.js' };
 
 const landingPage = (entry) => `<!doctype html>
 <html><head><meta charset="utf-8"><title>landing</title>
-<script>window.__landed = new Promise((resolve) => (window.__land = resolve));</script>
+${FIGURES_SCRIPT}
 </head><body>
 <script type="module">
 import { handleCallback } from '${entry}';
@@ -31,7 +32,7 @@ console.profile('handleCallback');
 const result = await handleCallback({ grantEndpoint: '/grant' });
 const done = performance.now();
 console.profileEnd('handleCallback');
-window.__land({ result, started, done });
+window.__finish({ result, started, done });
 </script>
 </body></html>`;
 
@@ -39,7 +40,9 @@ const files = serveFiles(
   { root: join(ROOT, 'pkg'), mount: '/pkg/' },
   { root: join(ROOT, 'benches'), mount: '/benches/' },
 );
+const channel = figuresChannel();
 const server = createServer((req, res) => {
+  if (channel.receive(req, res)) return;
   const path = new URL(req.url, 'http://x').pathname;
   const headers = { 'Cache-Control': 'no-store' };
   if (req.method === 'POST' && path === '/grant') {
@@ -94,12 +97,13 @@ async function load(browser, impl) {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
     const profiled = new Promise((resolve) => cdp.once('Profiler.consoleProfileFinished', (e) => resolve(e.profile)));
+    const arrived = channel.expect();
     await page.goto(
       `${landing}?openid=oUser_1-abcdefghijklmnopqrstu&template_id=${TEMPLATE}&action=confirm&scene=1000&reserved=${reserved}`,
     );
-    // Awaited in the page rather than polled: polling (waitForFunction) would run the automation's script on the
-    // page's main thread during the measured call.
-    const { result, started, done } = await page.evaluate(() => window.__landed);
+    // Sent by the page, not asked for (benches/figures.mjs): nothing of the automation runs in the page meanwhile.
+    const { result, started, done, error } = await arrived;
+    if (error) throw new Error(`${impl}: ${error}`);
     if (result.status !== 'granted' || !result.delivered) throw new Error(`${impl}: ${JSON.stringify(result)}`);
     const profile = await profiled;
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));

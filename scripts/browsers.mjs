@@ -26,9 +26,9 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Chromium, headless: a playwright-core Browser. */
-export async function launchChromium() {
+export async function launchChromium(extraArgs = []) {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs], headless: true });
 }
 
 /** Firefox ESR, headless: a puppeteer-core Browser. */
