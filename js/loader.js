@@ -88,6 +88,13 @@ export async function instantiate(url, imports) {
 }
 
 /**
+ * A stack overflow (Firefox names it InternalError): the page called at the JS stack's edge. It is never the browser's
+ * answer to one of the module's calls, so the glue's catch imports throw it on (scripts/build.mjs) rather than let the
+ * module read it as "not a URL" or "storage full", and the keeper starts a fresh instance after it.
+ */
+export const overflowed = (error) => error instanceof RangeError || error?.name === 'InternalError';
+
+/**
  * Runs the module so that page code cannot kill it: `start(instance)` finishes wasm-bindgen's set-up (`finalize`)
  * with guarded exports, and `api(f)` wraps one of the glue's functions.
  * - Page code can throw through the module (a getter, an iterator, a stack at its limit): the wasm frames it unwinds
@@ -111,13 +118,7 @@ export function keeper(module, imports, finalize) {
                 return value(...args);
               } catch (error) {
                 sp.value = saved;
-                // A stack overflow (Firefox names it InternalError) or a trap.
-                if (
-                  error instanceof RangeError ||
-                  error?.name === 'InternalError' ||
-                  error instanceof WebAssembly.RuntimeError
-                )
-                  broken = true;
+                if (overflowed(error) || error instanceof WebAssembly.RuntimeError) broken = true;
                 throw error;
               }
             }

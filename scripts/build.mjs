@@ -94,13 +94,23 @@ export { ready };
 ${browser.functions.map((n) => `export const ${n} = api(${raw(n)});`).join('\n')}
 export const { handleCallback, retryDeliveries } = delivery({ ${CORE.map((n) => `${n}: api(${raw(n)})`).join(', ')} });
 `;
+// A catch import's exception is the module's answer ("not a URL", "storage full"), except a stack overflow: read as
+// one, a page calling at the stack's edge got invalid_redirect_url or no_callback for a valid call, and a storage write
+// that never ran was taken for a full storage. The glue's handleError throws it on (js/loader.js, overflowed()).
+const CATCH_IMPORT = '    } catch (e) {\n        const idx = addToExternrefTable0(e);';
+if (glue.split(CATCH_IMPORT).length !== 2)
+  throw new Error('wasm-bindgen glue changed shape: no one handleError to patch');
+const entryGlue = `import { overflowed } from '../js/loader.js';\n${glue.replace(
+  CATCH_IMPORT,
+  '    } catch (e) {\n        if (overflowed(e)) throw e;\n        const idx = addToExternrefTable0(e);',
+)}`;
 // wasm-bindgen's glue keeps these two private; the entry calls them in place of its loader (__wbg_init and
 // friends), which esbuild then leaves out. esbuild fails the build if the glue no longer declares them.
 const exposeInit = {
   name: 'expose-wasm-bindgen-init',
   setup(build) {
     build.onLoad({ filter: /wx_subscribemsg\.js$/ }, () => ({
-      contents: `${glue}\nexport { __wbg_get_imports, __wbg_finalize_init };\n`,
+      contents: `${entryGlue}\nexport { __wbg_get_imports, __wbg_finalize_init };\n`,
       loader: 'js',
     }));
   },
@@ -121,6 +131,11 @@ const bundled = await esbuild.build({
   mangleCache: {},
   sourcemap: 'linked',
   sourcesContent: true,
+  // V8's explicit compile hint (Chromium 136 and later; other engines read a comment): every function of the entry
+  // is compiled while the file streams in, off the main thread, rather than lazily at its first call. The entry's
+  // functions do run on load (the loader, then the glue behind the first authorize() or handleCallback()).
+  // README "Cold start" has what it measured.
+  banner: { js: '//# allFunctionsCalledOnLoad' },
   outfile: join(pkg, 'index.js'),
   plugins: [exposeInit],
   write: false,
