@@ -131,10 +131,9 @@ const bundled = await esbuild.build({
   mangleCache: {},
   sourcemap: 'linked',
   sourcesContent: true,
-  // V8's explicit compile hint (Chromium 136 and later; other engines read a comment): every function of the entry
-  // is compiled while the file streams in, off the main thread, rather than lazily at its first call. The entry's
-  // functions do run on load (the loader, then the glue behind the first authorize() or handleCallback()).
-  // README "Cold start" has what it measured.
+  // V8's explicit compile hint (Chromium 136 and later; to other engines a comment): every function of the entry is
+  // compiled when the file is, rather than each at its first call. The entry's functions do run on load (the loader,
+  // then the glue behind the first authorize() or handleCallback()). README "Cold start" has what it measured.
   banner: { js: '//# allFunctionsCalledOnLoad' },
   outfile: join(pkg, 'index.js'),
   plugins: [exposeInit],
