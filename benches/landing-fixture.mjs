@@ -1,6 +1,7 @@
-// Shared by npm run bench and npm run bench:trace. Runs in the page (passed to page.evaluate), so it is self-contained.
+// Shared by npm run bench and npm run bench:trace: the landing page's fixture and one measured load of it.
 
-// The record each implementation's authorize() would have stored for this landing page: the package's one-line
+// The record each implementation's authorize() would have stored for this landing page (run in the page, passed to
+// page.evaluate, so it is self-contained): the package's one-line
 // format (src/subscription/record.rs) in both storage areas, the baseline's JSON in sessionStorage.
 export function storeFixture({ impl, reserved, redirectUrl, appid, templateId }) {
   const now = Date.now();
@@ -11,5 +12,54 @@ export function storeFixture({ impl, reserved, redirectUrl, appid, templateId })
   } else {
     const record = { appid, scene: 1000, templateId, redirectUrl, reserved, expires: now + 600_000, state: 'pending' };
     sessionStorage.setItem(`wxsub:${reserved}`, JSON.stringify(record));
+  }
+}
+
+/** The link both benches' landing pages answer: an app, a template, and scene 1000 (the fixture's). */
+export const APPID = 'wxaba38c7f163da69b';
+export const TEMPLATE = '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc';
+
+/** A fresh 32-character nonce, as the package makes them. */
+const nonce = () => {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from({ length: 32 }, () => abc[Math.floor(Math.random() * abc.length)]).join('');
+};
+
+/**
+ * One measured load of a landing page, as WeChat redirects back after an Allow: a new context of `browser` (its own
+ * renderer, so nothing compiled survives), `blank` (same origin) opened first to store the pending record in
+ * `impl`'s format (so the module is not loaded in that renderer before the measured navigation), then HTTP cache
+ * off, the CPU throttled `rate` times, `prepare(cdp)` (whatever else the caller records; it may return a function
+ * whose promise is awaited once the page is done), and `landing` opened with the callback. Returns the figures the
+ * page sent through `channel` (benches/figures.mjs), once its result says the grant was verified and delivered, and
+ * what `prepare`'s function gave.
+ */
+export async function measureLanding(
+  browser,
+  { channel, blank, landing, impl, rate, label, prepare = async () => {} },
+) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(blank);
+    const reserved = nonce();
+    await page.evaluate(storeFixture, { impl, reserved, redirectUrl: landing, appid: APPID, templateId: TEMPLATE });
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+    const after = await prepare(cdp);
+    const arrived = channel.expect();
+    await page.goto(
+      `${landing}?openid=oUser_1-abcdefghijklmnopqrstu&template_id=${TEMPLATE}&action=confirm&scene=1000&reserved=${reserved}`,
+    );
+    const figures = await arrived;
+    if (figures.error) throw new Error(`${label} landing: ${figures.error}`);
+    const { result } = figures;
+    if (result.status !== 'granted' || result.delivered !== true || result.replayed)
+      throw new Error(`${label} landing: ${JSON.stringify(result)}`);
+    return { figures, extra: await after?.() };
+  } finally {
+    await context.close();
   }
 }

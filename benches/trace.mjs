@@ -12,13 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/browsers.mjs';
 import { MIME_TYPES, serveFiles } from '../www/lib/static.mjs';
 import { FIGURES_SCRIPT, figuresChannel } from './figures.mjs';
-import { storeFixture } from './landing-fixture.mjs';
+import { measureLanding } from './landing-fixture.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOADS = Number(process.env.TRACE_LOADS ?? 9);
 const RATE = Number(process.env.TRACE_RATE ?? 4);
-const APPID = 'wxaba38c7f163da69b';
-const TEMPLATE = '1uDxHNXwYQfBmXOfPJcjAS3FynHArD8aWMEFNRGSbCc';
 const IMPLS = { package: '/pkg/index.js', baseline: '/benches/baseline.js' };
 
 const landingPage = (entry) => `<!doctype html>
@@ -80,54 +78,43 @@ function category(frame) {
 }
 
 async function load(browser, impl) {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(`${origin}/trace/blank.html`);
-    const reserved = Array.from(
-      { length: 32 },
-      () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)],
-    ).join('');
-    const landing = `${origin}/trace/landing-${impl}.html`;
-    await page.evaluate(storeFixture, { impl, reserved, redirectUrl: landing, appid: APPID, templateId: TEMPLATE });
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: RATE });
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
-    const profiled = new Promise((resolve) => cdp.once('Profiler.consoleProfileFinished', (e) => resolve(e.profile)));
-    const arrived = channel.expect();
-    await page.goto(
-      `${landing}?openid=oUser_1-abcdefghijklmnopqrstu&template_id=${TEMPLATE}&action=confirm&scene=1000&reserved=${reserved}`,
+  const landing = `${origin}/trace/landing-${impl}.html`;
+  const {
+    figures: { started, done },
+    extra: profile,
+  } = await measureLanding(browser, {
+    channel,
+    blank: `${origin}/trace/blank.html`,
+    landing,
+    impl,
+    rate: RATE,
+    label: impl,
+    prepare: async (cdp) => {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+      const profiled = new Promise((resolve) => cdp.once('Profiler.consoleProfileFinished', (e) => resolve(e.profile)));
+      return () => profiled;
+    },
+  });
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const ms = {};
+  const fns = {};
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id).callFrame;
+    const c = category(frame);
+    const t = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    ms[c] = (ms[c] ?? 0) + t;
+    const f = `${c}: ${frame.functionName}@${frame.lineNumber}:${frame.columnNumber}`;
+    fns[f] = (fns[f] ?? 0) + t;
+  });
+  if (process.env.TRACE_FUNCTIONS)
+    console.error(
+      impl,
+      Object.entries(fns)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 25),
     );
-    // Sent by the page, not asked for (benches/figures.mjs): nothing of the automation runs in the page meanwhile.
-    const { result, started, done, error } = await arrived;
-    if (error) throw new Error(`${impl}: ${error}`);
-    if (result.status !== 'granted' || !result.delivered) throw new Error(`${impl}: ${JSON.stringify(result)}`);
-    const profile = await profiled;
-    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-    const ms = {};
-    const fns = {};
-    profile.samples.forEach((id, i) => {
-      const frame = byId.get(id).callFrame;
-      const c = category(frame);
-      const t = (profile.timeDeltas[i + 1] ?? 0) / 1000;
-      ms[c] = (ms[c] ?? 0) + t;
-      const f = `${c}: ${frame.functionName}@${frame.lineNumber}:${frame.columnNumber}`;
-      fns[f] = (fns[f] ?? 0) + t;
-    });
-    if (process.env.TRACE_FUNCTIONS)
-      console.error(
-        impl,
-        Object.entries(fns)
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 25),
-      );
-    return { total: done - started, ms };
-  } finally {
-    await context.close();
-  }
+  return { total: done - started, ms };
 }
 
 const median = (xs) => {

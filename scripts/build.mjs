@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { coreExports } from './core-exports.mjs';
 import { writePackageReadmes } from './package-readme.mjs';
@@ -242,24 +242,6 @@ export type { SubscribeError, SubscribeErrorCode } from './errors.js';
 export * from './server/index.js';
 `,
 );
-// Each stand-in throws the error of its own name (the core knows each by name; an unknown one is a build error).
-{
-  const entry = await import(`${pathToFileURL(join(pkg, 'node.js')).href}?${Date.now()}`);
-  for (const name of pageOnlyExports) {
-    let error;
-    try {
-      await entry[name]();
-    } catch (err) {
-      error = err;
-    }
-    if (error?.code !== 'browser_only' || !error.message.startsWith(`${name}()`)) {
-      throw new Error(
-        `the Node entry's ${name}() does not throw its browser_only error: ${error?.code} ${error?.message}`,
-      );
-    }
-  }
-}
-
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
 const files = new Set([
   'delivery.d.ts',

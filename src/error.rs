@@ -353,7 +353,6 @@ mod tests {
         );
     }
 
-    /// The TypeScript union of the core's codes (`js/errors.d.ts`) is the table's list, no more, no less.
     #[test]
     fn browser_only_names_the_call_and_where_to_make_it() {
         for call in PageCall::ALL {
@@ -370,6 +369,7 @@ mod tests {
             .contains("useEffect, onMounted"));
     }
 
+    /// The TypeScript union of the core's codes (`js/errors.d.ts`) is the table's list, no more, no less.
     #[test]
     fn the_typescript_union_is_the_table() {
         let dts = include_str!("../js/errors.d.ts");

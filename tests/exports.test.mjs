@@ -160,6 +160,11 @@ test('Node: every export of node.js, every kind of value', async () => {
   for (const name of ['isWeChat', 'weChatVersion', 'authorize', 'handleCallback', 'retryDeliveries']) {
     const [, , outcome] = report.find(([n, label]) => n === name && label === 'undefined ×1');
     assert.equal(outcome, 'code:browser_only', `${name}() on the server`);
+    const error = await (async () => module[name]())().then(
+      () => null,
+      (error) => error,
+    );
+    assert.ok(error?.message.startsWith(`${name}() `), `${name}() names itself: ${error?.message}`);
   }
 });
 

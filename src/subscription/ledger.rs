@@ -157,11 +157,15 @@ impl<'a> Ledger<'a> {
                         .flatten()
                         .and_then(|v| Record::decode(reserved, &v))
                 };
-                let record = match (pass, self.local.and_then(other)) {
-                    (0, Some(copy)) if copy.state.progress() > record.state.progress() => copy,
-                    (0, _) => record,
-                    _ if other(self.session).is_some() => continue,
-                    _ => record,
+                let record = if pass == 0 {
+                    match self.local.and_then(other) {
+                        Some(copy) if copy.state.progress() > record.state.progress() => copy,
+                        _ => record,
+                    }
+                } else if other(self.session).is_some() {
+                    continue;
+                } else {
+                    record
                 };
                 if record.undelivered().is_some() {
                     records.push(record);

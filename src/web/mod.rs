@@ -174,9 +174,10 @@ fn user_agent_or_own(value: JsValue, call: PageCall) -> Result<String> {
     if value.is_undefined() || value.is_null() {
         #[cfg(feature = "backend")]
         if web_sys::window().is_none() {
-            return match value.is_null() {
-                true => Ok(String::new()),
-                false => Err(Error::BrowserOnly(call)),
+            return if value.is_null() {
+                Ok(String::new())
+            } else {
+                Err(Error::BrowserOnly(call))
             };
         }
         let _ = call;
