@@ -10,6 +10,7 @@
 // the first calls also compile the wasm functions they reach): they say which of its parts are the browser's.
 //
 // Knobs: CALLS_LOADS loads per throttle (default 21).
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +21,13 @@ import { FIGURES_SCRIPT, figuresChannel } from './figures.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOADS = Number(process.env.CALLS_LOADS ?? 21);
 const RATES = [4, 1];
+if (!existsSync(join(ROOT, 'pkg', 'wx_subscribemsg_bg.wasm'))) {
+  console.error('pkg/wx_subscribemsg_bg.wasm is missing: run `npm run build` first.');
+  process.exit(1);
+}
 
 const FIGURES = {
-  firstFetch: 'the page’s first `fetch()` call (returns once the request is started)',
+  firstFetch: "the page's first `fetch()` call (returns once the request is started)",
   secondFetch: 'a second `fetch()` call right after',
   localStorage: 'first touch of `localStorage` (`.length`; the area is loaded from the browser process)',
   sessionStorage: 'first touch of `sessionStorage`, right after',
