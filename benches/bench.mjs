@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { MIME_TYPES, serveFiles } from '../www/lib/static.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, launchChromium } from '../scripts/browsers.mjs';
 import { gzipSize, shippedSizes } from '../scripts/size.mjs';
-import { FIGURES_SCRIPT, figuresChannel } from './figures.mjs';
+import { FIGURES_SCRIPT, figuresChannel, measureLoad, median } from './figures.mjs';
 import { APPID, TEMPLATE, measureLanding } from './landing-fixture.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -295,11 +295,6 @@ async function startServer() {
 
 // ---------------------------------------------------------------- statistics
 const sorted = (xs) => [...xs].sort((a, b) => a - b);
-const median = (xs) => {
-  const s = sorted(xs);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const quantile = (xs, q) => sorted(xs)[Math.max(0, Math.ceil(q * xs.length) - 1)];
 const summary = (xs) => ({
   n: xs.length,
@@ -311,43 +306,34 @@ const summary = (xs) => ({
 });
 
 // ---------------------------------------------------------------- cold start
-// One load = a new browser context (its own renderer process, so no in-memory V8/wasm caches survive), a
-// same-origin blank page first (so the process exists, as in an open WebView), then HTTP cache off, CPU
-// throttle on, and the navigation that is measured.
+// One load of the link page (benches/figures.mjs, measureLoad: a fresh context, a blank page first, HTTP cache off,
+// CPU throttle on, the navigation that is measured).
 async function coldLoad(browser, origin, v, rate, prefix) {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(`${origin}/benches/blank.html`);
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate });
-    const arrived = channel.expect();
-    await page.goto(`${origin}/benches/${prefix}cold-${v.id}.html`);
-    const r = await arrived;
-    if (r.error) throw new Error(`${v.id}: ${r.error}`);
-    if (!r.link.startsWith('https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&'))
-      throw new Error(`${v.id}: odd link ${r.link}`);
-    return {
-      navToLink: r.linked,
-      fetchToLink: r.linked - r.entry.start,
-      authorizeCall: r.linked - r.started,
-      calibration: r.calibration,
-      phases: {
-        html: r.html.end, // navigation start to the HTML received
-        toEntry: r.entry.start - r.html.end, // document set up and parsed to the entry module requested
-        entry: r.entry.end - r.entry.start, // the entry module's request to its last byte
-        js: (r.wasm ? r.wasm.start : r.started) - r.entry.end, // entry received to the wasm request (baseline: to its module body); with the preload hints the wasm request comes first, so this is negative
-        wasmFetch: r.wasm ? r.wasm.end - r.wasm.start : 0, // request to last byte (compilation streams alongside)
-        init: r.wasm ? r.started - Math.max(r.wasm.end, r.entry.end) : 0, // the later of entry and wasm received to the page's module body: compile tail + instantiate + start
-        authorize: r.linked - r.started, // the first authorize() call
-        secondAuthorize: r.second, // a second authorize() call right after, for comparison
-      },
-    };
-  } finally {
-    await context.close();
-  }
+  const { figures: r } = await measureLoad(browser, {
+    channel,
+    blank: `${origin}/benches/blank.html`,
+    url: `${origin}/benches/${prefix}cold-${v.id}.html`,
+    rate,
+    label: v.id,
+  });
+  if (!r.link.startsWith('https://mp.weixin.qq.com/mp/subscribemsg?action=get_confirm&'))
+    throw new Error(`${v.id}: odd link ${r.link}`);
+  return {
+    navToLink: r.linked,
+    fetchToLink: r.linked - r.entry.start,
+    authorizeCall: r.linked - r.started,
+    calibration: r.calibration,
+    phases: {
+      html: r.html.end, // navigation start to the HTML received
+      toEntry: r.entry.start - r.html.end, // document set up and parsed to the entry module requested
+      entry: r.entry.end - r.entry.start, // the entry module's request to its last byte
+      js: (r.wasm ? r.wasm.start : r.started) - r.entry.end, // entry received to the wasm request (baseline: to its module body); with the preload hints the wasm request comes first, so this is negative
+      wasmFetch: r.wasm ? r.wasm.end - r.wasm.start : 0, // request to last byte (compilation streams alongside)
+      init: r.wasm ? r.started - Math.max(r.wasm.end, r.entry.end) : 0, // the later of entry and wasm received to the page's module body: compile tail + instantiate + start
+      authorize: r.linked - r.started, // the first authorize() call
+      secondAuthorize: r.second, // a second authorize() call right after, for comparison
+    },
+  };
 }
 
 async function landingLoad(browser, origin, v, rate, prefix) {

@@ -1,7 +1,7 @@
 // `npm run bench:calls`: what the browser charges, on a fresh page, for the calls the package makes before its first
 // link that the baseline does not make (the baseline keeps its records in sessionStorage only and loads no wasm).
-// Each load is a cold page as in `npm run bench` (a fresh browser context, a same-origin blank page first, the CPU
-// throttled), whose module script times, with performance.now() around each call:
+// Each load is a cold page as in `npm run bench` (benches/figures.mjs, measureLoad), whose module script times, with
+// performance.now() around each call:
 // - the page's first fetch() call (of a 1 KB file; the package's first is the .wasm's) and a second one;
 // - the first touch of localStorage (the record's copy that outlives the tab) and of sessionStorage;
 // - the shipped .wasm alone, with no entry around it: WebAssembly.compileStreaming(fetch(…)) from the call to the
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/browsers.mjs';
 import { MIME_TYPES, serveFiles } from '../www/lib/static.mjs';
-import { FIGURES_SCRIPT, figuresChannel } from './figures.mjs';
+import { FIGURES_SCRIPT, figuresChannel, measureLoad, median } from './figures.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOADS = Number(process.env.CALLS_LOADS ?? 21);
@@ -74,27 +74,16 @@ const server = createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const origin = `http://127.0.0.1:${server.address().port}`;
 
-async function load(browser, rate) {
-  const context = await browser.newContext();
-  try {
-    const tab = await context.newPage();
-    await tab.goto(`${origin}/calls/blank.html`);
-    const cdp = await context.newCDPSession(tab);
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate });
-    const arrived = channel.expect();
-    await tab.goto(`${origin}/calls/page.html`);
-    const figures = await arrived;
-    if (figures.error) throw new Error(figures.error);
-    return figures;
-  } finally {
-    await context.close();
-  }
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const load = async (browser, rate) =>
+  (
+    await measureLoad(browser, {
+      channel,
+      blank: `${origin}/calls/blank.html`,
+      url: `${origin}/calls/page.html`,
+      rate,
+      label: 'bench:calls',
+    })
+  ).figures;
 
 const browser = await launchChromium();
 const runs = {};

@@ -1,4 +1,5 @@
-// Shared by npm run bench and npm run bench:trace: how a measured page hands its figures to the bench.
+// Shared by npm run bench, bench:trace and bench:calls: one measured cold load, and how its page hands its figures
+// to the bench.
 //
 // The page sends them to the bench's server when it is done, and the bench waits for them there, so nothing of
 // the automation runs in the page while it is measured. Asking the page instead (Playwright's page.evaluate(), or
@@ -55,3 +56,38 @@ export function figuresChannel() {
     },
   };
 }
+
+/**
+ * One cold load, as every bench measures it: a new context of `browser` (its own renderer process, so nothing V8
+ * compiled survives), `blank` (same origin) opened first so that the process exists, as in an open WebView, then HTTP
+ * cache off, the CPU throttled `rate` times, `prepare(cdp)` (whatever else the caller records; it may return a
+ * function whose promise is awaited once the page is done), and the measured navigation to `url`: an address, or a
+ * function run on the blank page first (to store a fixture) that returns it. Returns the figures the page sent
+ * through `channel` (an error the page reported is thrown, prefixed with `label`) and what `prepare`'s function gave.
+ */
+export async function measureLoad(browser, { channel, blank, url, rate, label, prepare = async () => {} }) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(blank);
+    const address = typeof url === 'function' ? await url(page) : url;
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+    const after = await prepare(cdp);
+    const arrived = channel.expect();
+    await page.goto(address);
+    const figures = await arrived;
+    if (figures.error) throw new Error(`${label}: ${figures.error}`);
+    return { figures, extra: await after?.() };
+  } finally {
+    await context.close();
+  }
+}
+
+/** The median of a list of figures. */
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};

@@ -1,8 +1,9 @@
 // Shared by npm run bench and npm run bench:trace: the landing page's fixture and one measured load of it.
+import { measureLoad } from './figures.mjs';
 
 // The record each implementation's authorize() would have stored for this landing page (run in the page, passed to
-// page.evaluate, so it is self-contained): the package's one-line
-// format (src/subscription/record.rs) in both storage areas, the baseline's JSON in sessionStorage.
+// page.evaluate, so it is self-contained): the package's one-line format (src/subscription/record.rs) in both
+// storage areas, the baseline's JSON in sessionStorage.
 export function storeFixture({ impl, reserved, redirectUrl, appid, templateId }) {
   const now = Date.now();
   if (impl === 'package') {
@@ -26,40 +27,23 @@ const nonce = () => {
 };
 
 /**
- * One measured load of a landing page, as WeChat redirects back after an Allow: a new context of `browser` (its own
- * renderer, so nothing compiled survives), `blank` (same origin) opened first to store the pending record in
- * `impl`'s format (so the module is not loaded in that renderer before the measured navigation), then HTTP cache
- * off, the CPU throttled `rate` times, `prepare(cdp)` (whatever else the caller records; it may return a function
- * whose promise is awaited once the page is done), and `landing` opened with the callback. Returns the figures the
- * page sent through `channel` (benches/figures.mjs), once its result says the grant was verified and delivered, and
- * what `prepare`'s function gave.
+ * One measured load of a landing page (benches/figures.mjs, measureLoad), as WeChat redirects back after an Allow:
+ * the pending record stored in `impl`'s format on the blank page first (so the module is not loaded in that renderer
+ * before the measured navigation), then `landing` opened with the callback. Returns measureLoad's answer once the
+ * page's result says the grant was verified and delivered.
  */
-export async function measureLanding(
-  browser,
-  { channel, blank, landing, impl, rate, label, prepare = async () => {} },
-) {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(blank);
-    const reserved = nonce();
-    await page.evaluate(storeFixture, { impl, reserved, redirectUrl: landing, appid: APPID, templateId: TEMPLATE });
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate });
-    const after = await prepare(cdp);
-    const arrived = channel.expect();
-    await page.goto(
-      `${landing}?openid=oUser_1-abcdefghijklmnopqrstu&template_id=${TEMPLATE}&action=confirm&scene=1000&reserved=${reserved}`,
-    );
-    const figures = await arrived;
-    if (figures.error) throw new Error(`${label} landing: ${figures.error}`);
-    const { result } = figures;
-    if (result.status !== 'granted' || result.delivered !== true || result.replayed)
-      throw new Error(`${label} landing: ${JSON.stringify(result)}`);
-    return { figures, extra: await after?.() };
-  } finally {
-    await context.close();
-  }
+export async function measureLanding(browser, { landing, impl, label, ...load }) {
+  const measured = await measureLoad(browser, {
+    ...load,
+    label: `${label} landing`,
+    url: async (page) => {
+      const reserved = nonce();
+      await page.evaluate(storeFixture, { impl, reserved, redirectUrl: landing, appid: APPID, templateId: TEMPLATE });
+      return `${landing}?openid=oUser_1-abcdefghijklmnopqrstu&template_id=${TEMPLATE}&action=confirm&scene=1000&reserved=${reserved}`;
+    },
+  });
+  const { result } = measured.figures;
+  if (result.status !== 'granted' || result.delivered !== true || result.replayed)
+    throw new Error(`${label} landing: ${JSON.stringify(result)}`);
+  return measured;
 }

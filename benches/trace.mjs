@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/browsers.mjs';
 import { MIME_TYPES, serveFiles } from '../www/lib/static.mjs';
-import { FIGURES_SCRIPT, figuresChannel } from './figures.mjs';
+import { FIGURES_SCRIPT, figuresChannel, median } from './figures.mjs';
 import { measureLanding } from './landing-fixture.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -116,11 +116,6 @@ async function load(browser, impl) {
     );
   return { total: done - started, ms };
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const browser = await launchChromium();
 const runs = { package: [], baseline: [] };

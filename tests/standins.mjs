@@ -194,9 +194,9 @@ export async function landingFlow(browser, { origin, grants }, { console = false
 }
 
 /**
- * Serves `dir` with `vite` (the module, imported by the test), `mode` 'dev' (the dev server) or 'build' (a production build, served by `vite preview`,
- * which falls back to index.html for the app's routes as a production server must), the grant path proxied to a
- * stand-in backend as a developer's own backend would be. Returns { origin, grants, close }.
+ * Serves `dir` with `vite` (the module, imported by the test), `mode` 'dev' (the dev server) or 'build' (a production
+ * build, served by `vite preview`, which falls back to index.html for the app's routes as a production server must),
+ * the grant path proxied to a stand-in backend as a developer's own backend would be. Returns { origin, grants, close }.
  */
 export async function serveWithVite(vite, dir, mode) {
   const backend = await grantEndpoint();
